@@ -1,0 +1,85 @@
+// The public configuration contract (shared/DESIGN.md). Field names are snake_case because users write them in YAML.
+
+import { z } from 'zod';
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** A byte size: a number of bytes, or a string such as "20mb" / "512kb". */
+const byteSize = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)\s*$/i, 'expected a size such as 20mb, 512kb or a number of bytes')
+    .transform((s) => {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)\s*$/i.exec(s)!;
+      return Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
+    }),
+]);
+
+const durationMs = z.number().int().positive();
+
+export const timeoutsSchema = z
+  .object({
+    connect_ms: durationMs.default(10_000),
+    first_byte_ms: durationMs.default(600_000),
+    idle_ms: durationMs.default(120_000),
+    total_ms: durationMs.default(900_000),
+  })
+  .strict();
+
+export const providerSchema = z
+  .object({
+    type: z.string().min(1, 'a provider needs a type'),
+    api_key: z.string().optional(),
+    base_url: z.url({ protocol: /^https?$/, error: 'base_url must be an absolute http(s) URL' }).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    timeouts: timeoutsSchema.prefault({}),
+    models: z.array(z.string().min(1)).default([]),
+    api_version: z.string().optional(),
+  })
+  .strict();
+
+export const STRATEGIES = ['fallback', 'weighted', 'round-robin', 'least-busy', 'latency', 'cost'] as const;
+
+export const targetSchema = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    weight: z.number().positive().optional(),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    name: z.string().min(1),
+    strategy: z.enum(STRATEGIES).default('fallback'),
+    targets: z.array(targetSchema).min(1, 'a model needs at least one target'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(4000),
+        body_limit: byteSize.default(20 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        pretty: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    providers: z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'provider names may use letters, digits, _ . -'), providerSchema).default({}),
+    models: z.array(modelSchema).default([]),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ProviderEntry = z.output<typeof providerSchema>;
+export type ModelEntry = z.output<typeof modelSchema>;

@@ -1,0 +1,98 @@
+// Every error a client sees is a GatewayError rendered in the OpenAI error shape (or the Anthropic one on that surface),
+// with a status that tells the client whether to fix the request, retry, or give up.
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'request_too_large'
+  | 'rate_limit_error'
+  | 'timeout_error'
+  | 'upstream_error'
+  | 'api_error';
+
+export interface GatewayErrorOptions {
+  code?: string | null;
+  param?: string | null;
+  /** The configured provider name this error came from, when it came from upstream. */
+  provider?: string;
+  /** Headers to send with the error response (e.g. retry-after). */
+  headers?: Record<string, string>;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: ErrorType;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly provider: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, type: ErrorType, message: string, options: GatewayErrorOptions = {}) {
+    super(message);
+    this.name = 'GatewayError';
+    this.status = status;
+    this.type = type;
+    this.code = options.code ?? null;
+    this.param = options.param ?? null;
+    this.provider = options.provider;
+    this.headers = options.headers ?? {};
+  }
+
+  toOpenAI(): { error: { message: string; type: ErrorType; code: string | null; param: string | null } } {
+    return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+  }
+}
+
+export const badRequest = (message: string, param?: string, code = 'invalid_request'): GatewayError =>
+  new GatewayError(400, 'invalid_request_error', message, { param: param ?? null, code });
+
+/** A parameter the chosen provider cannot honour: refuse it rather than drop it silently. */
+export const unsupportedParam = (provider: string, param: string, why: string): GatewayError =>
+  new GatewayError(400, 'invalid_request_error', `Provider '${provider}' does not support '${param}': ${why}`, {
+    param,
+    code: 'unsupported_parameter',
+    provider,
+  });
+
+export const modelNotFound = (model: string): GatewayError =>
+  new GatewayError(
+    404,
+    'not_found_error',
+    `The model '${model}' does not exist on this gateway. Use a model name from GET /v1/models, or address a provider directly as '<provider>/<model>'.`,
+    { code: 'model_not_found', param: 'model' },
+  );
+
+const TYPE_BY_STATUS: Record<number, ErrorType> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  408: 'timeout_error',
+  413: 'request_too_large',
+  422: 'invalid_request_error',
+  429: 'rate_limit_error',
+};
+
+/**
+ * Maps an upstream failure to what the client sees. The upstream status is kept when it is meaningful to the client
+ * (4xx are about the request, 429 about pacing); a provider 5xx stays a 5xx but a 502 when it was not a standard one.
+ */
+export function upstreamError(
+  provider: string,
+  status: number,
+  message: string,
+  options: { code?: string | null; param?: string | null; retryAfter?: string | undefined } = {},
+): GatewayError {
+  const clientStatus = status >= 400 && status <= 599 ? status : 502;
+  const type = TYPE_BY_STATUS[clientStatus] ?? (clientStatus === 504 ? 'timeout_error' : 'upstream_error');
+  const headers: Record<string, string> = {};
+  if (options.retryAfter) headers['retry-after'] = options.retryAfter;
+  return new GatewayError(clientStatus, type, `${provider}: ${message}`, {
+    code: options.code ?? `upstream_${clientStatus}`,
+    param: options.param ?? null,
+    provider,
+    headers,
+  });
+}

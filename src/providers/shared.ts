@@ -1,0 +1,90 @@
+// Small pure helpers that more than one translating adapter needs, so each provider converts the same canonical field
+// the same way.
+
+import { badRequest } from '../core/errors.ts';
+import type { ChatMessage, ChatRequest, ContentPart, ReasoningEffort } from '../core/types.ts';
+
+export interface DataUrl {
+  mediaType: string;
+  data: string;
+}
+
+/** Splits a `data:<media type>;base64,<data>` URL; undefined for any other URL. */
+export function parseDataUrl(url: string): DataUrl | undefined {
+  const m = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  return m ? { mediaType: m[1]!, data: m[2]! } : undefined;
+}
+
+const IMAGE_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  heic: 'image/heic',
+  heif: 'image/heif',
+};
+
+/** Guesses an image's media type from its URL's extension; providers that need one for remote files get jpeg otherwise. */
+export function imageTypeFromUrl(url: string): string {
+  const ext = /\.([a-z0-9]+)(?:$|[?#])/i.exec(url)?.[1]?.toLowerCase();
+  return (ext && IMAGE_TYPES[ext]) ?? 'image/jpeg';
+}
+
+/** The parts of a message's content as a list, whether the client sent a string or parts. */
+export function contentParts(content: ChatMessage['content']): ContentPart[] {
+  if (content == null) return [];
+  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
+  return content;
+}
+
+/** A message's text, for roles whose content can only be text (system, developer, tool). */
+export function contentText(content: ChatMessage['content'], param: string): string {
+  if (content == null || typeof content === 'string') return content ?? '';
+  return content
+    .map((part) => {
+      if (part.type !== 'text') throw badRequest(`${param} may only contain text parts`, param);
+      return part.text;
+    })
+    .join('');
+}
+
+/** max_completion_tokens supersedes max_tokens in the OpenAI API; both mean the output cap. */
+export function maxOutputTokens(req: ChatRequest): number | undefined {
+  return req.max_completion_tokens ?? req.max_tokens;
+}
+
+export function stopList(stop: ChatRequest['stop']): string[] | undefined {
+  if (stop == null) return undefined;
+  return Array.isArray(stop) ? stop : [stop];
+}
+
+/**
+ * Thinking budget in tokens for an OpenAI reasoning_effort, for providers that take a budget (Anthropic, Gemini).
+ * 1024 is Anthropic's minimum; the steps roughly double so each level is a real difference in depth.
+ */
+export const THINKING_BUDGETS: Record<Exclude<ReasoningEffort, 'none'>, number> = {
+  minimal: 1024,
+  low: 2048,
+  medium: 8192,
+  high: 16384,
+  xhigh: 32768,
+};
+
+export function thinkingBudget(effort: ReasoningEffort | undefined): number | undefined {
+  if (effort === undefined || effort === 'none') return undefined;
+  return THINKING_BUDGETS[effort];
+}
+
+/** Chat completion ids for providers whose wire format has none. */
+export function completionId(): string {
+  return `chatcmpl-${crypto.randomUUID().replaceAll('-', '')}`;
+}
+
+export function toolCallId(): string {
+  return `call_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`;
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,79 @@
+// The seam between the pipeline and a provider. An adapter is pure: it turns a canonical request into the wire request
+// to send (UpstreamCall) and the wire response (or one stream event) back into canonical objects. It never does I/O,
+// so every adapter is tested by replaying fixtures, and the one HTTP client (src/http) does all the sending.
+
+import type { GatewayError } from '../core/errors.ts';
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../core/types.ts';
+
+export interface ProviderTimeouts {
+  /** TCP/TLS connect. */
+  connect_ms: number;
+  /** Until the response headers arrive (for a non-streaming call this is most of the generation time). */
+  first_byte_ms: number;
+  /** Longest silence between two body chunks (stream idle). */
+  idle_ms: number;
+  /** Whole call, headers and body. */
+  total_ms: number;
+}
+
+/** A provider as configured (src/config), with defaults filled in. */
+export interface ProviderConfig {
+  /** The configured name, used in `<provider>/<model>` and in errors. */
+  name: string;
+  type: string;
+  api_key?: string | undefined;
+  base_url: string;
+  headers: Record<string, string>;
+  timeouts: ProviderTimeouts;
+  /** Model ids this provider serves, listed by GET /v1/models as `<provider>/<model>`. */
+  models: string[];
+  /** Provider API version where the wire format has one (Gemini: v1beta; Anthropic: the anthropic-version header). */
+  api_version?: string | undefined;
+}
+
+export interface UpstreamCall {
+  method: 'POST' | 'GET';
+  /** Absolute URL: origin, path and query. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** One server-sent event as it came off the upstream stream. */
+export interface StreamEvent {
+  event?: string | undefined;
+  data: string;
+}
+
+export interface StreamContext {
+  /** The provider model id the request went to (used when the wire format does not echo one). */
+  model: string;
+  /** Whether the client asked for a final usage chunk (stream_options.include_usage). */
+  includeUsage: boolean;
+  /** Chunk id and creation time to stamp on translated chunks, stable for the whole stream. */
+  id: string;
+  created: number;
+}
+
+/**
+ * Translates one upstream stream into OpenAI chunks. It is stateful (tool-call indexes, usage seen so far) and made
+ * fresh for each stream. `event` throws a GatewayError when the upstream reports an error inside the stream; `end`
+ * throws one when the stream stopped before its proper end (so a cut stream is never mistaken for a finished one).
+ */
+export interface StreamTranslator {
+  event(event: StreamEvent): ChatChunk[];
+  end(): ChatChunk[];
+}
+
+export interface ProviderAdapter {
+  /** Wire format family, for `x-switchboard-provider` and logs: openai | anthropic | gemini. */
+  readonly format: string;
+  buildChatRequest(req: ChatRequest, model: string, provider: ProviderConfig): UpstreamCall;
+  parseChatResponse(body: unknown, model: string): ChatResponse;
+  createStreamTranslator(ctx: StreamContext): StreamTranslator;
+  /** Absent when the provider has no embeddings API; the pipeline then answers 400. */
+  buildEmbeddingsRequest?(req: EmbeddingsRequest, model: string, provider: ProviderConfig): UpstreamCall;
+  parseEmbeddingsResponse?(body: unknown, model: string): EmbeddingsResponse;
+  /** Maps a non-2xx upstream response to the client's error; `retryAfter` is the upstream header, kept as is. */
+  parseError(status: number, body: string, retryAfter: string | undefined, provider: string): GatewayError;
+}
