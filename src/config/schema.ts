@@ -7,6 +7,7 @@ const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 
 /** A byte size: a number of bytes, or a string such as "20mb" / "512kb". */
 const byteSize = z.union([
   z.number().int().positive(),
+  z.string().regex(/^\d+$/).transform(Number),
   z
     .string()
     .regex(/^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)\s*$/i, 'expected a size such as 20mb, 512kb or a number of bytes')
@@ -16,7 +17,9 @@ const byteSize = z.union([
     }),
 ]);
 
-const durationMs = z.number().int().positive();
+// Numbers and booleans may arrive as strings from ${VAR} references, so those fields coerce.
+const durationMs = z.coerce.number<unknown>().int().positive();
+const flag = z.union([z.boolean(), z.stringbool()]);
 
 export const timeoutsSchema = z
   .object({
@@ -45,7 +48,7 @@ export const targetSchema = z
   .object({
     provider: z.string().min(1),
     model: z.string().min(1),
-    weight: z.number().positive().optional(),
+    weight: z.coerce.number<unknown>().positive().optional(),
   })
   .strict();
 
@@ -62,7 +65,7 @@ export const configSchema = z
     server: z
       .object({
         host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(4000),
+        port: z.coerce.number<unknown>().int().min(0).max(65535).default(4000),
         body_limit: byteSize.default(20 * 1024 * 1024),
       })
       .strict()
@@ -70,7 +73,7 @@ export const configSchema = z
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-        pretty: z.boolean().default(false),
+        pretty: flag.default(false),
       })
       .strict()
       .prefault({}),

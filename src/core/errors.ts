@@ -75,9 +75,12 @@ const TYPE_BY_STATUS: Record<number, ErrorType> = {
   429: 'rate_limit_error',
 };
 
+const STANDARD_5XX = new Set([500, 501, 502, 503, 504]);
+
 /**
- * Maps an upstream failure to what the client sees. The upstream status is kept when it is meaningful to the client
- * (4xx are about the request, 429 about pacing); a provider 5xx stays a 5xx but a 502 when it was not a standard one.
+ * Maps an upstream failure to what the client sees. A 4xx is about the request (or, for 429, pacing) and is kept; a
+ * provider's standard 5xx is kept too, so clients and their retry logic see what happened upstream. Anything else
+ * (a vendor-specific 5xx such as 520, or a status that is not an error) becomes 502 Bad Gateway.
  */
 export function upstreamError(
   provider: string,
@@ -85,7 +88,7 @@ export function upstreamError(
   message: string,
   options: { code?: string | null; param?: string | null; retryAfter?: string | undefined } = {},
 ): GatewayError {
-  const clientStatus = status >= 400 && status <= 599 ? status : 502;
+  const clientStatus = (status >= 400 && status < 500) || STANDARD_5XX.has(status) ? status : 502;
   const type = TYPE_BY_STATUS[clientStatus] ?? (clientStatus === 504 ? 'timeout_error' : 'upstream_error');
   const headers: Record<string, string> = {};
   if (options.retryAfter) headers['retry-after'] = options.retryAfter;

@@ -31,10 +31,19 @@ export function imageTypeFromUrl(url: string): string {
   return (ext && IMAGE_TYPES[ext]) ?? 'image/jpeg';
 }
 
-/** The parts of a message's content as a list, whether the client sent a string or parts. */
-export function contentParts(content: ChatMessage['content']): ContentPart[] {
+/**
+ * The parts of a message's content as a list, whether the client sent a string or parts. The OpenAI surface lets any
+ * part type through for OpenAI-wire providers; a translating provider only carries text and images, so anything else
+ * is refused here rather than dropped.
+ */
+export function contentParts(content: ChatMessage['content'], param = 'content'): ContentPart[] {
   if (content == null) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
+  content.forEach((part, i) => {
+    if (part.type !== 'text' && part.type !== 'image_url') {
+      throw badRequest(`${param}[${i}]: content part type '${(part as { type: string }).type}' is not supported by this provider; use text or image_url`, `${param}[${i}].type`);
+    }
+  });
   return content;
 }
 

@@ -48,6 +48,8 @@ export interface StreamEvent {
 export interface StreamContext {
   /** The provider model id the request went to (used when the wire format does not echo one). */
   model: string;
+  /** The configured provider name, for error messages raised inside the stream. */
+  provider: string;
   /** Whether the client asked for a final usage chunk (stream_options.include_usage). */
   includeUsage: boolean;
   /** Chunk id and creation time to stamp on translated chunks, stable for the whole stream. */

@@ -1,0 +1,123 @@
+// Turns measurements into the goals check and the printed table.
+
+import type { Check, Measurement, Scenario, ScenarioId, TargetName } from './types.ts';
+
+const MIN_SHARE_OF_BARE = 0.8;
+const MIN_TIMES_PORTKEY = 10;
+const MAX_ADDED_P50_MS = 0.5;
+/** Below this share of the requested rate a target was saturated, and its latency includes queueing. */
+const RATE_MET_SHARE = 0.95;
+
+type Lookup = (scenario: ScenarioId, target: TargetName) => Measurement | undefined;
+
+function lookup(measurements: Measurement[]): Lookup {
+  return (scenario, target) => measurements.find((m) => m.scenario === scenario && m.target === target);
+}
+
+function ratioCheck(find: Lookup, scenario: Scenario, other: TargetName, goal: number): Check {
+  const gateway = find(scenario.id, 'gateway');
+  const base = find(scenario.id, other);
+  const value = gateway && base && base.load.rps > 0 ? gateway.load.rps / base.load.rps : null;
+  return {
+    name: `gateway / ${other} rps, ${scenario.title}`,
+    value,
+    unit: '×',
+    goal: `>= ${goal}`,
+    pass: value === null ? null : value >= goal,
+  };
+}
+
+export function evaluate(scenarios: Scenario[], measurements: Measurement[]): Check[] {
+  const find = lookup(measurements);
+  const checks: Check[] = [];
+  for (const scenario of scenarios.filter((s) => s.rate === null)) checks.push(ratioCheck(find, scenario, 'bare', MIN_SHARE_OF_BARE));
+  for (const scenario of scenarios.filter((s) => s.rate === null)) checks.push(ratioCheck(find, scenario, 'portkey', MIN_TIMES_PORTKEY));
+  for (const scenario of scenarios.filter((s) => s.rate !== null)) {
+    const gateway = find(scenario.id, 'gateway');
+    const bare = find(scenario.id, 'bare');
+    const value = gateway && bare ? gateway.load.p50Ms - bare.load.p50Ms : null;
+    checks.push({
+      name: `added p50 vs bare, ${scenario.title}`,
+      value,
+      unit: 'ms',
+      goal: `<= ${MAX_ADDED_P50_MS}`,
+      pass: value === null ? null : value <= MAX_ADDED_P50_MS,
+    });
+  }
+  return checks;
+}
+
+/** A target that failed most of its requests measured nothing worth comparing. */
+export function mostlyFailed(m: Measurement): boolean {
+  return m.load.non2xx + m.load.errors > m.load.ok;
+}
+
+export function rateNotMet(scenario: Scenario, m: Measurement): boolean {
+  return scenario.rate !== null && m.load.rps < scenario.rate * RATE_MET_SHARE;
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-';
+}
+
+function table(rows: string[][], rightAligned: boolean[]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows
+    .map((row) => row.map((cell, col) => (rightAligned[col] ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!))).join('  ').trimEnd())
+    .join('\n');
+}
+
+export function formatReport(
+  scenarios: Scenario[],
+  targets: TargetName[],
+  measurements: Measurement[],
+  checks: Check[],
+  failures: string[],
+): string {
+  const find = lookup(measurements);
+  const rows = [['scenario', 'target', 'rps', 'p50 ms', 'p99 ms', 'errors', 'cpu µs/req']];
+  const notes = new Set<string>();
+  for (const scenario of scenarios) {
+    const label = `${scenario.title} (${scenario.connections} conn, upstream ${scenario.upstreamLatencyMs} ms)`;
+    for (const [i, target] of targets.entries()) {
+      const m = find(scenario.id, target);
+      const first = i === 0 ? label : '';
+      if (!m) {
+        rows.push([first, target, 'not measured', '', '', '', '']);
+        continue;
+      }
+      let rps = fixed(m.load.rps, 0);
+      if (rateNotMet(scenario, m)) {
+        rps += ' *';
+        notes.add('* below the requested rate: the target was saturated, so its latencies include queueing');
+      }
+      rows.push([
+        first,
+        target,
+        rps,
+        fixed(m.load.p50Ms, 2),
+        fixed(m.load.p99Ms, 2),
+        String(m.load.non2xx + m.load.errors),
+        m.cpuUsPerRequest === null ? '-' : fixed(m.cpuUsPerRequest, 0),
+      ]);
+    }
+  }
+
+  const checkRows = [['goal', 'measured', 'target', 'result']];
+  for (const check of checks) {
+    checkRows.push([
+      check.name,
+      check.value === null ? 'n/a' : `${fixed(check.value, 2)} ${check.unit}`,
+      `${check.goal} ${check.unit}`,
+      check.pass === null ? 'n/a' : check.pass ? 'PASS' : 'MISS',
+    ]);
+  }
+
+  return [
+    table(rows, [false, false, true, true, true, true, true]),
+    ...notes,
+    '',
+    table(checkRows, [false, true, false, false]),
+    ...(failures.length > 0 ? ['', 'Failures:', ...failures.map((f) => `  - ${f}`)] : []),
+  ].join('\n');
+}

@@ -1,0 +1,61 @@
+// Shapes shared by the runner, the load worker and the report.
+
+export const TARGET_NAMES = ['gateway', 'bare', 'portkey'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+export type ScenarioId = 'chat' | 'chat-stream' | 'fixed-rate';
+
+export interface Scenario {
+  id: ScenarioId;
+  title: string;
+  stream: boolean;
+  upstreamLatencyMs: number;
+  connections: number;
+  /** Requests per second for an open-ended fixed-rate run; null means as fast as the connections allow. */
+  rate: number | null;
+  durationS: number;
+  warmupS: number;
+}
+
+/** What bench/load.ts is given (as one JSON argument). */
+export interface LoadSpec {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  durationS: number;
+  warmupS: number;
+  rate: number | null;
+}
+
+/** What bench/load.ts prints (one JSON line). Latencies are of 2xx responses only, in ms with sub-ms precision. */
+export interface LoadResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  durationS: number;
+  /** Responses of any status, warm-up included: the denominator for the target's CPU time. */
+  responsesIncludingWarmup: number;
+}
+
+export interface Measurement {
+  scenario: ScenarioId;
+  target: TargetName;
+  load: LoadResult;
+  /** Target process CPU (user + system) per response, in microseconds; null where /proc is unavailable. */
+  cpuUsPerRequest: number | null;
+}
+
+export interface Check {
+  name: string;
+  value: number | null;
+  unit: string;
+  goal: string;
+  /** null when a side of the comparison was not measured. */
+  pass: boolean | null;
+}

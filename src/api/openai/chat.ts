@@ -1,0 +1,25 @@
+// POST /v1/chat/completions
+
+import type { FastifyInstance } from 'fastify';
+import { gatewayHeaders, requestContext } from '../../server/request.ts';
+import type { Services } from '../../server/services.ts';
+import { writeSse } from '../../server/sse.ts';
+import { parseChatRequest } from './schemas.ts';
+
+export function registerChatRoutes(app: FastifyInstance, services: Services): void {
+  const { pipeline, caller, config } = services;
+  app.post('/v1/chat/completions', async (req, reply) => {
+    const body = parseChatRequest(req.body);
+    const stream = body.stream === true;
+    const ctx = requestContext(req, reply, { surface: 'openai', operation: 'chat', model: body.model, stream });
+    return pipeline.run(ctx, async () => {
+      if (stream) {
+        const chunks = await caller.chatStream(ctx, body);
+        await writeSse(reply, chunks, ctx, gatewayHeaders(ctx), config.server.body_limit);
+        return reply;
+      }
+      const response = await caller.chat(ctx, body);
+      return reply.headers(gatewayHeaders(ctx)).send(response);
+    });
+  });
+}

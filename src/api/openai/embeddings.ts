@@ -1,0 +1,18 @@
+// POST /v1/embeddings
+
+import type { FastifyInstance } from 'fastify';
+import { gatewayHeaders, requestContext } from '../../server/request.ts';
+import type { Services } from '../../server/services.ts';
+import { parseEmbeddingsRequest } from './schemas.ts';
+
+export function registerEmbeddingsRoutes(app: FastifyInstance, services: Services): void {
+  const { pipeline, caller } = services;
+  app.post('/v1/embeddings', async (req, reply) => {
+    const body = parseEmbeddingsRequest(req.body);
+    const ctx = requestContext(req, reply, { surface: 'openai', operation: 'embeddings', model: body.model, stream: false });
+    return pipeline.run(ctx, async () => {
+      const response = await caller.embeddings(ctx, body);
+      return reply.headers(gatewayHeaders(ctx)).send(response);
+    });
+  });
+}

@@ -1,0 +1,132 @@
+// Request validation for the OpenAI surface. Fields the gateway translates are typed strictly so a wrong type is a 400
+// naming the field; unknown fields are kept (loose objects) so new OpenAI parameters reach OpenAI untouched.
+
+import { z } from 'zod';
+import { badRequest, type GatewayError } from '../../core/errors.ts';
+import type { ChatRequest, EmbeddingsRequest } from '../../core/types.ts';
+import { pathString } from '../../config/load.ts';
+
+const textPart = z.looseObject({ type: z.literal('text'), text: z.string() });
+const imagePart = z.looseObject({
+  type: z.literal('image_url'),
+  image_url: z.looseObject({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() }),
+});
+// Any part type is accepted so OpenAI-wire providers get audio and file parts untouched; the two the gateway
+// translates are checked field by field, and translating providers refuse other types (providers/shared.ts).
+const contentPart = z.looseObject({ type: z.string() }).superRefine((part, ctx) => {
+  const schema = part.type === 'text' ? textPart : part.type === 'image_url' ? imagePart : undefined;
+  const result = schema?.safeParse(part);
+  for (const issue of result?.error?.issues ?? []) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+});
+
+const toolCall = z.looseObject({
+  id: z.string(),
+  type: z.literal('function'),
+  function: z.looseObject({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const message = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+  content: z.union([z.string(), z.array(contentPart)]).nullish(),
+  name: z.string().optional(),
+  tool_calls: z.array(toolCall).optional(),
+  tool_call_id: z.string().optional(),
+});
+
+const functionTool = z.looseObject({
+  type: z.literal('function'),
+  function: z.looseObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string().min(1) }) }),
+]);
+
+const responseFormat = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('text') }),
+  z.looseObject({ type: z.literal('json_object') }),
+  z.looseObject({
+    type: z.literal('json_schema'),
+    json_schema: z.looseObject({
+      name: z.string().min(1),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
+const positiveInt = z.number().int().positive();
+
+export const chatRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  messages: z.array(message).min(1, 'messages must contain at least one message'),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  max_tokens: positiveInt.nullish(),
+  max_completion_tokens: positiveInt.nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  seed: z.number().int().nullish(),
+  n: positiveInt.nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  tools: z.array(functionTool).nullish(),
+  tool_choice: toolChoice.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: responseFormat.nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
+  user: z.string().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+});
+
+export const embeddingsRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([
+    z.string(),
+    z.array(z.string()).min(1),
+    z.array(z.number().int()).min(1),
+    z.array(z.array(z.number().int()).min(1)).min(1),
+  ]),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: positiveInt.optional(),
+  user: z.string().optional(),
+});
+
+function firstIssue(error: z.ZodError): GatewayError {
+  const issue = error.issues[0]!;
+  const param = pathString(issue.path);
+  return badRequest(param ? `Invalid '${param}': ${issue.message}` : issue.message, param || undefined);
+}
+
+/**
+ * JSON null means "not set" in OpenAI requests (SDKs send it), so nulls are dropped after validation and the rest of
+ * the gateway only ever sees absent or a real value.
+ */
+function withoutNulls<T extends object>(value: T): T {
+  for (const key of Object.keys(value)) {
+    if ((value as Record<string, unknown>)[key] === null) delete (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+export function parseChatRequest(body: unknown): ChatRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
+  const result = chatRequestSchema.safeParse(body);
+  if (!result.success) throw firstIssue(result.error);
+  return withoutNulls(result.data) as ChatRequest;
+}
+
+export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
+  const result = embeddingsRequestSchema.safeParse(body);
+  if (!result.success) throw firstIssue(result.error);
+  return result.data as EmbeddingsRequest;
+}

@@ -1,0 +1,52 @@
+// `switchboard start`: load the configuration, listen, say where and with what, and shut down cleanly on SIGTERM.
+
+import { loadConfig, type GatewayConfig } from '../config/load.ts';
+import { createLogger } from '../observability/logger.ts';
+import { buildApp } from '../server/app.ts';
+import { createServices } from '../server/services.ts';
+
+export function banner(config: GatewayConfig, url: string, version: string): string {
+  const lines = [`Switchboard listening on ${url} (v${version})`, `  config: ${config.source}`];
+  if (config.providers.size === 0) {
+    lines.push('  providers: none. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY, or start with --config switchboard.yaml');
+  } else {
+    lines.push('  providers:');
+    for (const p of config.providers.values()) {
+      lines.push(`    ${p.name} (${p.type}) ${p.base_url}${p.api_key ? '' : ' [no api key]'}`);
+    }
+  }
+  for (const m of config.models) {
+    lines.push(`  model ${m.name} (${m.strategy}) -> ${m.targets.map((t) => `${t.provider}/${t.model}`).join(', ')}`);
+  }
+  if (config.providers.size > 0) lines.push(`  any provider's model directly as "<provider>/<model>", e.g. "${[...config.providers.keys()][0]}/<model>"`);
+  lines.push(`  OpenAI SDK: new OpenAI({ baseURL: "${url}/v1" })`);
+  for (const w of config.warnings) lines.push(`  warning: ${w.path}${w.line ? ` (line ${w.line})` : ''}: ${w.message}`);
+  return lines.join('\n');
+}
+
+export async function start(opts: { config?: string; port?: number; host?: string; version: string }): Promise<void> {
+  const config = loadConfig(opts.config, process.env);
+  const logger = createLogger(config.logging);
+  const services = createServices(config, logger);
+  const app = buildApp(services);
+
+  const host = opts.host ?? config.server.host;
+  await app.listen({ host, port: opts.port ?? config.server.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  process.stdout.write(banner(config, url, opts.version) + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    await app.close();
+    await services.client.close();
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

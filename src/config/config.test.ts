@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { extractReferences, interpolate, type InterpolationProblem } from './interpolate.ts';
+import { ConfigError, embeddedConfig, parseConfig } from './load.ts';
+
+const env = { OPENAI_API_KEY: 'sk-test', PORT: '4100' };
+
+const interpolated = (yaml: string, vars: NodeJS.ProcessEnv) => {
+  const template = extractReferences(yaml);
+  const problems: InterpolationProblem[] = [];
+  return { value: interpolate(parse(template.text), template, vars, problems), problems };
+};
+
+test('interpolates ${VAR} and ${VAR:-default}, inside flow maps too; $$ is a literal dollar', () => {
+  const { value, problems } = interpolated('a: { key: ${OPENAI_API_KEY}, b: "x-${MISSING:-fallback}" }\nc: ["$$5", "${PORT}"]\nport: ${PORT}\non: ${YES:-true}\n', env);
+  assert.deepEqual(value, { a: { key: 'sk-test', b: 'x-fallback' }, c: ['$5', '4100'], port: '4100', on: 'true' });
+  assert.deepEqual(problems, []);
+});
+
+test('a value cannot change the document structure', () => {
+  const { value } = interpolated('providers: { a: { type: openai, api_key: ${KEY} } }', { KEY: 'x}, evil: {type: y' });
+  assert.deepEqual(value, { providers: { a: { type: 'openai', api_key: 'x}, evil: {type: y' } } });
+});
+
+test('an unset variable without default is reported with its path and the value left out', () => {
+  const { value, problems } = interpolated('providers:\n  openai: { type: openai, api_key: ${NOPE} }\n', {});
+  assert.deepEqual(value, { providers: { openai: { type: 'openai' } } });
+  assert.equal(problems.length, 1);
+  assert.deepEqual(problems[0]!.path, ['providers', 'openai', 'api_key']);
+  assert.match(problems[0]!.message, /NOPE is not set/);
+});
+
+test('a full config file resolves providers with defaults and models', () => {
+  const config = parseConfig(
+    `
+server: { host: 0.0.0.0, port: \${PORT}, body_limit: 1mb }
+providers:
+  openai: { type: openai, api_key: \${OPENAI_API_KEY} }
+  local: { type: ollama, models: [llama3.2] }
+  vllm: { type: openai-compatible, base_url: "http://10.0.0.1:8000/v1", timeouts: { total_ms: 5000 } }
+models:
+  - name: smart
+    targets:
+      - { provider: openai, model: gpt-4o }
+`,
+    env,
+    'test.yaml',
+  );
+  assert.equal(config.server.port, 4100);
+  assert.equal(config.server.body_limit, 1024 * 1024);
+  const openai = config.providers.get('openai')!;
+  assert.equal(openai.api_key, 'sk-test');
+  assert.equal(openai.base_url, 'https://api.openai.com/v1');
+  assert.equal(openai.timeouts.connect_ms, 10_000);
+  assert.equal(config.providers.get('local')!.base_url, 'http://127.0.0.1:11434/v1');
+  assert.equal(config.providers.get('vllm')!.timeouts.total_ms, 5000);
+  assert.equal(config.models[0]!.strategy, 'fallback');
+});
+
+test('problems carry the YAML path and line', () => {
+  const yaml = `server:
+  port: 99999
+providers:
+  openai:
+    type: openia
+  local:
+    type: openai-compatible
+models:
+  - name: smart
+    targets:
+      - { provider: nobody, model: x }
+`;
+  const collect = (text: string) => {
+    try {
+      parseConfig(text, {}, 'bad.yaml');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.problems;
+    }
+    assert.fail('expected a ConfigError');
+  };
+  const schemaProblems = collect(yaml);
+  assert.deepEqual(
+    schemaProblems.map((p) => [p.path, p.line]),
+    [['server.port', 2]],
+  );
+  const semantic = collect(yaml.replace('99999', '4000'));
+  assert.deepEqual(
+    semantic.map((p) => [p.path, p.line]),
+    [
+      ['providers.openai.type', 5],
+      ['providers.local.base_url', 7],
+      ['models[0].targets[0].provider', 11],
+    ],
+  );
+  assert.match(semantic[0]!.message, /unknown provider type 'openia'; known types: openai, anthropic, gemini/);
+});
+
+test('unknown keys and bad values are rejected, YAML syntax errors give a line', () => {
+  assert.throws(() => parseConfig('server: { prot: 1 }', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.path === 'server' && /prot/.test(err.problems[0]!.message));
+  assert.throws(() => parseConfig('providers:\n  a: { type: openai, base_url: "ftp://x" }', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.path === 'providers.a.base_url');
+  assert.throws(() => parseConfig('server:\n  port: [1\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.line !== undefined && /YAML syntax/.test(err.problems[0]!.message));
+});
+
+test('the embedded default takes providers from the usual environment variables', () => {
+  const config = embeddedConfig({ OPENAI_API_KEY: 'sk-a', ANTHROPIC_API_KEY: 'sk-b', GOOGLE_API_KEY: 'g', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9/x', GROQ_API_KEY: 'gq' });
+  assert.deepEqual([...config.providers.keys()], ['openai', 'anthropic', 'gemini', 'groq']);
+  assert.equal(config.providers.get('anthropic')!.base_url, 'http://127.0.0.1:9/x');
+  assert.equal(config.providers.get('gemini')!.api_key, 'g');
+  assert.equal(config.server.port, 4000);
+  assert.equal(embeddedConfig({}).providers.size, 0);
+});

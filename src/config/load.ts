@@ -1,0 +1,168 @@
+// Loads switchboard.yaml (or the embedded default built from the environment), validates it, and resolves it into the
+// runtime form the gateway uses. Every problem is reported with its YAML path and, for a file, its line.
+
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import type { ProviderConfig } from '../providers/types.ts';
+import { PROVIDER_TYPES } from '../providers/registry.ts';
+import { extractReferences, interpolate, type InterpolationProblem, type Template } from './interpolate.ts';
+import { configSchema, type Config, type ModelEntry } from './schema.ts';
+
+export interface ConfigProblem {
+  /** Dotted YAML path, e.g. `providers.openai.base_url` or `models[0].targets[1].provider`. */
+  path: string;
+  line?: number;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(source: string, problems: ConfigProblem[]) {
+    super(`${source}: ${problems.length} configuration problem(s)\n${problems.map(formatProblem).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface GatewayConfig {
+  /** Where the configuration came from: a file path, or the embedded default. */
+  source: string;
+  server: Config['server'];
+  logging: Config['logging'];
+  providers: Map<string, ProviderConfig>;
+  models: ModelEntry[];
+  /** Things worth telling the operator that do not stop the gateway (e.g. an unset environment variable). */
+  warnings: ConfigProblem[];
+}
+
+export const EMBEDDED_SOURCE = 'embedded default (providers from environment variables)';
+
+export function formatProblem(p: ConfigProblem): string {
+  return `  ${p.path || '(root)'}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`;
+}
+
+export function pathString(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+type LineOf = (path: readonly PropertyKey[]) => number | undefined;
+
+function problemsFrom(list: InterpolationProblem[], lineOf: LineOf): ConfigProblem[] {
+  return list.map((p) => ({ path: pathString(p.path), line: lineOf(p.path), message: p.message }));
+}
+
+/** Checks what the schema cannot: provider types exist, required base URLs, targets name declared providers. */
+function resolve(config: Config, lineOf: LineOf): { providers: Map<string, ProviderConfig>; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const at = (path: (string | number)[], message: string) => problems.push({ path: pathString(path), line: lineOf(path), message });
+  const providers = new Map<string, ProviderConfig>();
+
+  for (const [name, entry] of Object.entries(config.providers)) {
+    const type = PROVIDER_TYPES[entry.type];
+    if (!type) {
+      at(['providers', name, 'type'], `unknown provider type '${entry.type}'; known types: ${Object.keys(PROVIDER_TYPES).join(', ')}`);
+      continue;
+    }
+    const base_url = entry.base_url ?? type.base_url;
+    if (!base_url) {
+      at(['providers', name, 'base_url'], `type '${entry.type}' has no default address: set base_url (e.g. http://127.0.0.1:8000/v1)`);
+      continue;
+    }
+    providers.set(name, {
+      name,
+      type: entry.type,
+      api_key: entry.api_key,
+      base_url,
+      headers: entry.headers,
+      timeouts: entry.timeouts,
+      models: entry.models,
+      api_version: entry.api_version ?? type.api_version,
+    });
+  }
+
+  const names = new Set<string>();
+  config.models.forEach((model, i) => {
+    if (names.has(model.name)) at(['models', i, 'name'], `model '${model.name}' is declared twice`);
+    names.add(model.name);
+    model.targets.forEach((t, j) => {
+      if (!(t.provider in config.providers)) {
+        at(['models', i, 'targets', j, 'provider'], `no provider named '${t.provider}' under providers:`);
+      }
+    });
+  });
+  return { providers, problems };
+}
+
+function build(value: unknown, warnings: ConfigProblem[], source: string, lineOf: LineOf): GatewayConfig {
+  const parsed = configSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(
+      source,
+      parsed.error.issues.map((issue) => ({
+        path: pathString(issue.path),
+        line: lineOf(issue.path),
+        message: issue.message,
+      })),
+    );
+  }
+  const { providers, problems } = resolve(parsed.data, lineOf);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return { source, server: parsed.data.server, logging: parsed.data.logging, providers, models: parsed.data.models, warnings };
+}
+
+/** Parses YAML text. `source` names the file in messages. */
+export function parseConfig(text: string, env: NodeJS.ProcessEnv, source: string): GatewayConfig {
+  const template: Template = extractReferences(text);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(template.text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => ({ path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML syntax: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const lineOf: LineOf = (path) => {
+    // A missing key has no node: point at the nearest enclosing one that exists.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const problems: InterpolationProblem[] = [];
+  const value = interpolate(doc.toJS() ?? {}, template, env, problems);
+  return build(value, problemsFrom(problems, lineOf), source, lineOf);
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [{ path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+  }
+  return parseConfig(text, env, path);
+}
+
+/** The configuration used when there is no file: one provider for each provider type whose key is in the environment. */
+export function embeddedConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  const providers: Record<string, { type: string; api_key: string; base_url?: string }> = {};
+  for (const [type, def] of Object.entries(PROVIDER_TYPES)) {
+    const key = def.api_key_env?.map((name) => env[name]).find((v) => v);
+    if (!key) continue;
+    const base_url = def.base_url_env ? env[def.base_url_env] : undefined;
+    providers[type] = { type, api_key: key, ...(base_url && { base_url }) };
+  }
+  return build({ providers }, [], EMBEDDED_SOURCE, () => undefined);
+}
+
+/** `--config`, then SWITCHBOARD_CONFIG, then the embedded default. */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): GatewayConfig {
+  const file = path ?? env.SWITCHBOARD_CONFIG;
+  return file ? loadConfigFile(file, env) : embeddedConfig(env);
+}

@@ -1,0 +1,34 @@
+// What the pipeline knows about one request while it runs; stages read and fill it.
+
+import type { GatewayError } from '../core/errors.ts';
+import type { Usage } from '../core/types.ts';
+import type { Route, Target } from '../routing/router.ts';
+
+export type Surface = 'openai';
+export type Operation = 'chat' | 'embeddings';
+
+export interface RequestContext {
+  id: string;
+  surface: Surface;
+  operation: Operation;
+  /** The model name the client sent. */
+  model: string;
+  stream: boolean;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+  /** Aborts when the client disconnects. */
+  clientSignal: AbortSignal;
+  route?: Route;
+  /** The target that answered (or the last one tried). */
+  target?: Target;
+  attempts: number;
+  usage?: Usage;
+  /** Set when the request failed; the status the client got. */
+  error?: GatewayError;
+  /** Milliseconds from arrival to the first chunk sent (streams). */
+  ttftMs?: number;
+}
+
+export function newContext(init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'clientSignal'>): RequestContext {
+  return { ...init, startedAt: performance.now(), attempts: 0 };
+}

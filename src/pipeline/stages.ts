@@ -1,0 +1,33 @@
+// The stage runner. A stage is a small module with `before` (in order, before the provider call) and `after` (in
+// reverse order, always, success or failure). Later stages (auth, limits, cache, guardrails, usage) plug in here
+// without the routes or the providers knowing.
+
+import { GatewayError } from '../core/errors.ts';
+import type { RequestContext } from './context.ts';
+
+export interface Stage {
+  readonly name: string;
+  before?(ctx: RequestContext): void | Promise<void>;
+  after?(ctx: RequestContext): void | Promise<void>;
+}
+
+export class Pipeline {
+  constructor(private readonly stages: readonly Stage[]) {}
+
+  /** Runs `before` of every stage, then `call`, then `after` of every stage that ran `before`, in reverse. */
+  async run<T>(ctx: RequestContext, call: () => Promise<T>): Promise<T> {
+    let ran = 0;
+    try {
+      for (const stage of this.stages) {
+        ran++;
+        await stage.before?.(ctx);
+      }
+      return await call();
+    } catch (err) {
+      if (err instanceof GatewayError) ctx.error = err;
+      throw err;
+    } finally {
+      for (let i = ran - 1; i >= 0; i--) await this.stages[i]!.after?.(ctx);
+    }
+  }
+}

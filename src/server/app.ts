@@ -1,0 +1,64 @@
+// The Fastify application: one route module per API surface, one error mapping for all of them.
+
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { GatewayError } from '../core/errors.ts';
+import { registerChatRoutes } from '../api/openai/chat.ts';
+import { registerEmbeddingsRoutes } from '../api/openai/embeddings.ts';
+import { registerModelRoutes } from '../api/openai/models.ts';
+import { registerHealthRoutes } from '../api/health/routes.ts';
+import { sendError, toGatewayError } from './errors.ts';
+import type { Services } from './services.ts';
+
+/** A client's request id is echoed only if it is a sane token; anything else could inject into logs or headers. */
+const REQUEST_ID = /^[\w.:@-]{1,128}$/;
+
+export function buildApp(services: Services): FastifyInstance {
+  const { config, logger } = services;
+  const bodyLimit = config.server.body_limit;
+  let closing = false;
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    // LLM calls are long; the client, not the server, decides how long to wait.
+    requestTimeout: 0,
+    keepAliveTimeout: 75_000,
+    return503OnClosing: true,
+    genReqId: (req) => {
+      const id = req.headers['x-request-id'];
+      return typeof id === 'string' && REQUEST_ID.test(id) ? id : randomUUID();
+    },
+  });
+
+  // The API speaks JSON only; without this, Fastify would hand a text/plain body to the routes as a string.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    done();
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const error = toGatewayError(err, bodyLimit);
+    if (error.status >= 500 && !(err instanceof GatewayError)) logger.error({ err, request_id: req.id }, 'unhandled error');
+    if (reply.sent || reply.raw.headersSent) return;
+    return sendError(reply, error);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(
+      reply,
+      new GatewayError(404, 'not_found_error', `No route ${req.method} ${req.url.split('?')[0]} on this gateway`, { code: 'unknown_route' }),
+    ),
+  );
+
+  registerHealthRoutes(app, services, () => closing);
+  registerModelRoutes(app, services);
+  registerChatRoutes(app, services);
+  registerEmbeddingsRoutes(app, services);
+  return app;
+}

@@ -1,0 +1,35 @@
+// Maps anything thrown while serving a request to the GatewayError the client sees. Fastify's own errors (body too
+// large, bad JSON, wrong media type) get the same OpenAI error shape as the gateway's; anything unexpected is a 500
+// that reveals nothing internal.
+
+import type { FastifyReply } from 'fastify';
+import { GatewayError, type ErrorType } from '../core/errors.ts';
+
+const TYPES: Record<number, ErrorType> = { 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error' };
+
+export function toGatewayError(err: unknown, bodyLimit: number): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError(413, 'request_too_large', `The request body is larger than this gateway's limit of ${bodyLimit} bytes (server.body_limit)`, { code: 'request_too_large' });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError(415, 'invalid_request_error', 'Send the request body as JSON with Content-Type: application/json', { code: 'unsupported_media_type' });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayError(400, 'invalid_request_error', 'The request body is empty; send a JSON object', { code: 'invalid_json' });
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayError(400, 'invalid_request_error', 'Content-Length does not match the body sent', { code: 'invalid_request' });
+  }
+  if (err instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new GatewayError(400, 'invalid_request_error', `The request body is not valid JSON: ${e.message}`, { code: 'invalid_json' });
+  }
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return new GatewayError(e.statusCode, TYPES[e.statusCode] ?? 'invalid_request_error', e.message ?? 'Bad request', { code: e.code ?? null });
+  }
+  return new GatewayError(500, 'api_error', 'The gateway failed to handle this request; report it with the x-request-id header value', { code: 'internal_error' });
+}
+
+export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
+  if (err.provider) reply.header('x-switchboard-provider', err.provider);
+  return reply.code(err.status).headers(err.headers).send(err.toOpenAI());
+}

@@ -1,0 +1,25 @@
+// Creates the pipeline context for an HTTP request, wired so that the client closing its connection aborts the
+// upstream call.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { newContext, type Operation, type RequestContext, type Surface } from '../pipeline/context.ts';
+
+export function requestContext(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  init: { surface: Surface; operation: Operation; model: string; stream: boolean },
+): RequestContext {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return newContext({ id: req.id, clientSignal: controller.signal, ...init });
+}
+
+/** Headers every proxied answer carries. */
+export function gatewayHeaders(ctx: RequestContext): Record<string, string> {
+  return {
+    'x-request-id': ctx.id,
+    ...(ctx.target && { 'x-switchboard-provider': ctx.target.provider.name }),
+  };
+}

@@ -1,0 +1,54 @@
+// One fake-provider server and one real gateway process configured with every provider type in front of it.
+
+import OpenAI from 'openai';
+import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
+import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
+
+export interface E2E {
+  fake: FakeProviders;
+  gateway: RunningGateway;
+  client: OpenAI;
+  stop(): Promise<void>;
+}
+
+export const PROVIDER_MODELS = {
+  openai: 'openai/gpt-4o-mini',
+  anthropic: 'anthropic/claude-sonnet-4-5',
+  gemini: 'gemini/gemini-2.5-flash',
+} as const;
+
+export async function startE2E(): Promise<E2E> {
+  const fake = await startFakeProviders();
+  const config = `
+server: { body_limit: 256kb }
+logging: { level: warn }
+providers:
+  openai: { type: openai, api_key: \${FAKE_OPENAI_KEY}, base_url: "${fake.url}/openai/v1", models: [gpt-4o-mini, text-embedding-3-small] }
+  anthropic: { type: anthropic, api_key: sk-ant-fake, base_url: "${fake.url}/anthropic" }
+  gemini: { type: gemini, api_key: gemini-fake, base_url: "${fake.url}/gemini" }
+  local: { type: vllm, base_url: "${fake.url}/openai/v1" }
+  impatient: { type: openai, api_key: k, base_url: "${fake.url}/openai/v1", timeouts: { first_byte_ms: 400, idle_ms: 400 } }
+  nowhere: { type: openai, api_key: k, base_url: "http://127.0.0.1:9/v1", timeouts: { connect_ms: 1000 } }
+models:
+  - name: smart
+    targets: [{ provider: anthropic, model: claude-sonnet-4-5 }]
+  - name: resilient
+    strategy: fallback
+    targets:
+      - { provider: openai, model: gpt-4o-mini }
+      - { provider: gemini, model: gemini-2.5-flash }
+  - name: embed
+    targets: [{ provider: gemini, model: gemini-embedding-001 }]
+`;
+  const gateway = await startGateway({ config, env: { FAKE_OPENAI_KEY: 'sk-openai-fake' } });
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-client', maxRetries: 0 });
+  return {
+    fake,
+    gateway,
+    client,
+    async stop() {
+      await gateway.stop();
+      await fake.close();
+    },
+  };
+}
