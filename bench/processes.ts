@@ -5,6 +5,8 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
 const live = new Set<ChildProcess>();
+/** Set once the run is being torn down, so the run loop cannot start a child the teardown would miss. */
+let stopping = false;
 /** Enough of a child's output to explain why it died, without holding a whole run's logs. */
 const TAIL_CHARS = 8_000;
 const STOP_GRACE_MS = 3_000;
@@ -28,6 +30,7 @@ export interface LaunchOptions {
 }
 
 function spawnNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  if (stopping) throw new Error('the benchmark is stopping');
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -107,6 +110,7 @@ export async function stopAll(): Promise<void> {
 export function stopChildrenOnExit(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      stopping = true;
       process.stderr.write(`\n${signal}: stopping child processes\n`);
       void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });

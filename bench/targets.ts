@@ -113,7 +113,7 @@ async function startPortkey(upstream: Upstream): Promise<Target> {
   const port = await freePort();
   const script = join(dirname(createRequire(import.meta.url).resolve('@portkey-ai/gateway/package.json')), 'build/start-server.js');
   const service = await launch('portkey', {
-    args: [script, `--port=${port}`, '--headless'],
+    args: [...TSX, '--import', join(BENCH_DIR, 'portkey-shim.ts'), script, `--port=${port}`, '--headless'],
     ready: /Ready for connections/,
     cwd: REPO_ROOT,
   });

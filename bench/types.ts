@@ -58,4 +58,9 @@ export interface Check {
   goal: string;
   /** null when a side of the comparison was not measured. */
   pass: boolean | null;
+  /**
+   * For throughput ratios, the same ratio from CPU time per request (other ÷ gateway): what the ratio would be if the
+   * target had the machine to itself rather than sharing it with the load generator and the fake upstream.
+   */
+  byCpu?: number | null;
 }

@@ -44,8 +44,8 @@ export async function start(opts: { config?: string; port?: number; host?: strin
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     await app.close();
     await services.client.close();
-    logger.flush();
-    process.exit(0);
+    // The log destination is asynchronous: exit only once the last lines are written.
+    logger.flush(() => process.exit(0));
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));

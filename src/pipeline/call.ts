@@ -10,6 +10,7 @@ import type { UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
 import type { RequestContext } from './context.ts';
+import { asFloatRequest, needsPacking, packBase64 } from './embeddings-encoding.ts';
 import { translateSse } from './sse.ts';
 
 function header(value: string | string[] | undefined): string | undefined {
@@ -110,9 +111,10 @@ export class ProviderCaller {
           provider: t.provider.name,
         });
       }
-      return t.adapter.buildEmbeddingsRequest(req, t.model, t.provider);
+      return t.adapter.buildEmbeddingsRequest(needsPacking(req, t.adapter.format) ? asFloatRequest(req) : req, t.model, t.provider);
     });
-    const response = sent.target.adapter.parseEmbeddingsResponse!(await this.read(sent.response, sent, ctx, 'json'), sent.target.model);
+    const parsed = sent.target.adapter.parseEmbeddingsResponse!(await this.read(sent.response, sent, ctx, 'json'), sent.target.model);
+    const response = needsPacking(req, sent.target.adapter.format) ? packBase64(parsed) : parsed;
     ctx.usage = { prompt_tokens: response.usage.prompt_tokens, completion_tokens: 0, total_tokens: response.usage.total_tokens };
     return response;
   }

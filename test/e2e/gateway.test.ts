@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { request } from 'undici';
+import { startFakeProviders } from '../fake-providers/server.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { startE2E, type E2E } from './setup.ts';
 
 let e2e: E2E;
@@ -87,6 +89,46 @@ describe('errors come in the OpenAI shape with the right status and say what to 
   });
 });
 
+describe('client disconnects', () => {
+  async function until(check: () => boolean, what: string) {
+    for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(check(), what);
+  }
+
+  test('a client that gives up aborts the upstream call (non-streaming)', async () => {
+    e2e.fake.reset();
+    e2e.fake.fault({ kind: 'hang' }, { provider: 'anthropic' });
+    const controller = new AbortController();
+    const pending = e2e.client.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'x' }] }, { signal: controller.signal });
+    await until(() => e2e.fake.received.length === 1, 'the provider got the call');
+    controller.abort();
+    await assert.rejects(pending);
+    await until(() => e2e.fake.abandoned === 1, 'the gateway closed the upstream call');
+  });
+
+  test('a client that leaves mid-stream aborts the upstream stream', async () => {
+    // A provider that drips its stream, so the client can leave while it is still sending.
+    const slow = await startFakeProviders({ streamEventDelayMs: 50 });
+    const gateway = await startGateway({ config: `providers:\n  g: { type: gemini, api_key: k, base_url: "${slow.url}/gemini" }\n` });
+    try {
+      slow.script({ text: 'word '.repeat(200) }, { provider: 'gemini' });
+      const res = await request(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'g/gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }], stream: true }),
+      });
+      assert.equal(res.statusCode, 200);
+      for await (const _ of res.body) break;
+      res.body.destroy();
+      for (let i = 0; i < 100 && slow.abandoned === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(slow.abandoned, 1, 'the gateway closed the upstream stream');
+    } finally {
+      await gateway.stop();
+      await slow.close();
+    }
+  });
+});
+
 describe('headers', () => {
   test('x-request-id is echoed when the client sends one, generated otherwise; x-switchboard-provider names the provider', async () => {
     const mine = await e2e.client.chat.completions
@@ -165,6 +207,16 @@ describe('embeddings', () => {
     assert.deepEqual(gemini.data[0]!.embedding, [0.5, 0.25, 0.125]);
     const got = e2e.fake.received.at(-1)!;
     assert.match(got.path, /gemini-embedding-001:batchEmbedContents$/);
+  });
+
+  test('the SDK default (base64) works on every provider: the gateway packs floats for non-OpenAI wire formats', async () => {
+    e2e.fake.script({ embedding: [0.5, -0.25, 0.125] }, { provider: 'gemini' });
+    const gemini = await e2e.client.embeddings.create({ model: 'embed', input: ['hello'] });
+    assert.deepEqual(Array.from(gemini.data[0]!.embedding), [0.5, -0.25, 0.125]);
+    e2e.fake.script({ embedding: [1, 2] }, { provider: 'openai' });
+    const openai = await e2e.client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'hello' });
+    assert.deepEqual(Array.from(openai.data[0]!.embedding), [1, 2]);
+    assert.equal(e2e.fake.received.at(-1)!.body.encoding_format, 'base64', 'OpenAI-wire providers encode it themselves');
   });
 
   test('a provider without embeddings gets a 400 that says so', async () => {

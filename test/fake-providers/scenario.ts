@@ -5,7 +5,7 @@ import type { Conversation, Resolved, Scenario } from './types.ts';
 const WEATHER = /\bweather\b/i;
 
 /** Rough token count of text: a quarter of the characters, at least 1 (providers never report 0 input tokens). */
-export function roughTokens(chars: number): number {
+function roughTokens(chars: number): number {
   return Math.max(1, Math.ceil(chars / 4));
 }
 
@@ -67,7 +67,7 @@ export function nextId(prefix: string): string {
 }
 
 /** Deterministic unit-length 8-dim vector from text (FNV-1a seed, xorshift stream), so equal inputs embed equally. */
-export function embedding(text: string): number[] {
+function embedding(text: string): number[] {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   h ||= 1; // xorshift is stuck at 0

@@ -18,7 +18,12 @@ export interface FakeProviders {
   url: string;
   port: number;
   received: RecordedRequest[];
-  /** Queues a scenario: the next matching model call renders it (FIFO). */
+  /** Model calls whose client closed the connection before the answer was complete (a gateway aborting upstream). */
+  readonly abandoned: number;
+  /**
+   * Queues a scenario: the next matching model call (chat, messages, generate, embed) renders it (FIFO). Listings,
+   * 404s and rejected requests never take scripts or faults, so a gateway's probes cannot steal them.
+   */
   script(s: Scenario, opts?: { provider?: ProviderName }): void;
   /** The next `times` (default 1) matching model calls suffer the fault. */
   fault(f: Fault, opts?: { provider?: ProviderName; times?: number }): void;
@@ -96,8 +101,12 @@ function sendJson(res: http.ServerResponse, reply: JsonReply): void {
   res.end(payload);
 }
 
+/** Responses this server cut on purpose, so they are not counted as abandoned by the client. */
+const cutOnPurpose = new WeakSet<http.ServerResponse>();
+
 /** Kills the connection once everything written so far has reached the socket, so the client sees exactly that. */
 function cutConnection(res: http.ServerResponse): void {
+  cutOnPurpose.add(res);
   res.flushHeaders();
   const socket = res.socket;
   socket?.write('', () => socket.destroy());
@@ -128,13 +137,14 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
   const received: RecordedRequest[] = [];
   const scripts = new Queue<Scenario>();
   const faults = new Queue<Fault>();
+  let abandoned = 0;
 
   async function stream(req: http.IncomingMessage, res: http.ServerResponse, events: string[], cutAfter?: number) {
     const n = cutAfter === undefined ? events.length : Math.min(cutAfter, events.length);
     res.writeHead(200, SSE_HEADERS);
     if (eventDelayMs === 0) {
       // One write: the client still parses the same events, and the benchmark saves a syscall per event.
-      const body = n === events.length ? events.join('') : events.slice(0, n).join('');
+      const body = events.slice(0, n).join('');
       if (cutAfter === undefined) return void res.end(body);
       if (body !== '') res.write(body);
     } else {
@@ -177,6 +187,9 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
     if (malformed) return sendJson(res, format.error(400, 'The request body is not valid JSON'));
     const call = route(body);
     if (!('render' in call)) return sendJson(res, call);
+    res.once('close', () => {
+      if (!res.writableFinished && !cutOnPurpose.has(res)) abandoned++;
+    });
 
     // Faults that replace the answer (status, hang) leave the scripts queued for the retry; latency and cut do not.
     const fault = faults.take(format.name);
@@ -194,9 +207,9 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
   }
 
   const server = http.createServer({ noDelay: true }, (req, res) => {
-    handle(req, res).catch(() => {
+    handle(req, res).catch((err: unknown) => {
       if (res.headersSent) res.destroy();
-      else sendJson(res, { kind: 'json', status: 500, body: { error: { message: 'fake provider crashed' } } });
+      else sendJson(res, { kind: 'json', status: 500, body: { error: { message: `fake provider crashed: ${String(err)}` } } });
     });
   });
   // Clients (the gateway's undici pools, the benchmark) keep connections open across long idle gaps between tests.
@@ -217,10 +230,14 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     received,
+    get abandoned() {
+      return abandoned;
+    },
     script: (s, o) => scripts.push(s, o?.provider, 1),
     fault: (f, o) => faults.push(f, o?.provider, o?.times ?? 1),
     reset: () => {
       received.length = 0;
+      abandoned = 0;
       scripts.clear();
       faults.clear();
     },
