@@ -78,5 +78,6 @@ const out: LoadResult = {
   statusCodes,
   durationS: Math.max(...results.map((r) => r.duration)),
   responsesIncludingWarmup: sum((r) => r['2xx'] + r.non2xx + (r.warmup ? r.warmup['2xx'] + r.warmup.non2xx : 0)),
+  loadGeneratorCpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -7,6 +7,8 @@ const MIN_TIMES_PORTKEY = 10;
 const MAX_ADDED_P50_MS = 0.5;
 /** Below this share of the requested rate a target was saturated, and its latency includes queueing. */
 const RATE_MET_SHARE = 0.95;
+/** Idle background (the VM agent, a database or two) stays well under this share of the machine. */
+const NOISY_OTHER_CPU_SHARE = 0.1;
 
 type Lookup = (scenario: ScenarioId, target: TargetName) => Measurement | undefined;
 
@@ -77,7 +79,7 @@ export function formatReport(
   failures: string[],
 ): string {
   const find = lookup(measurements);
-  const rows = [['scenario', 'target', 'rps', 'p50 ms', 'p99 ms', 'errors', 'cpu µs/req']];
+  const rows = [['scenario', 'target', 'rps', 'p50 ms', 'p99 ms', 'errors', 'cpu µs/req', 'other cpu']];
   const notes = new Set<string>();
   for (const scenario of scenarios) {
     const label = `${scenario.title} (${scenario.connections} conn, upstream ${scenario.upstreamLatencyMs} ms)`;
@@ -85,13 +87,18 @@ export function formatReport(
       const m = find(scenario.id, target);
       const first = i === 0 ? label : '';
       if (!m) {
-        rows.push([first, target, 'not measured', '', '', '', '']);
+        rows.push([first, target, 'not measured', '', '', '', '', '']);
         continue;
       }
       let rps = fixed(m.load.rps, 0);
       if (rateNotMet(scenario, m)) {
         rps += ' *';
         notes.add('* below the requested rate: the target was saturated, so its latencies include queueing');
+      }
+      let other = m.otherCpuShare === null ? '-' : `${fixed(m.otherCpuShare * 100, 0)} %`;
+      if (m.otherCpuShare !== null && m.otherCpuShare > NOISY_OTHER_CPU_SHARE) {
+        other += ' !';
+        notes.add(`! other processes used over ${NOISY_OTHER_CPU_SHARE * 100} % of the machine during the run: rerun on a quiet machine`);
       }
       rows.push([
         first,
@@ -101,6 +108,7 @@ export function formatReport(
         fixed(m.load.p99Ms, 2),
         String(m.load.non2xx + m.load.errors),
         m.cpuUsPerRequest === null ? '-' : fixed(m.cpuUsPerRequest, 0),
+        other,
       ]);
     }
   }
@@ -117,7 +125,7 @@ export function formatReport(
   }
 
   return [
-    table(rows, [false, false, true, true, true, true, true]),
+    table(rows, [false, false, true, true, true, true, true, true]),
     ...notes,
     '',
     table(checkRows, [false, true, false, false, true]),

@@ -3,8 +3,8 @@
 // generator is a process of its own; only one target runs at a time, so targets never compete for the two cores.
 
 import { join } from 'node:path';
-import { parseOptions, USAGE } from './args.ts';
-import { cpuTimeMs } from './cpu.ts';
+import { parseOptions, USAGE, type BenchOptions } from './args.ts';
+import { attribute, snapshot } from './cpu.ts';
 import { chatBody } from './payload.ts';
 import { BENCH_DIR, REPO_ROOT, TSX } from './paths.ts';
 import { runToCompletion, stopAll, stopChildrenOnExit } from './processes.ts';
@@ -19,7 +19,7 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-async function measure(target: Target, scenario: Scenario): Promise<Measurement> {
+async function measure(target: Target, upstream: Upstream, scenario: Scenario): Promise<Measurement> {
   const spec: LoadSpec = {
     url: target.url,
     headers: target.headers,
@@ -29,15 +29,19 @@ async function measure(target: Target, scenario: Scenario): Promise<Measurement>
     warmupS: scenario.warmupS,
     rate: scenario.rate,
   };
-  const cpuBefore = await cpuTimeMs(target.pid);
+  const watched = [target.pid, upstream.pid, process.pid];
+  const before = await snapshot(watched);
   const stdout = await runToCompletion(`load generator (${target.name}, ${scenario.id})`, [...TSX, join(BENCH_DIR, 'load.ts'), JSON.stringify(spec)], REPO_ROOT);
-  const cpuAfter = await cpuTimeMs(target.pid);
+  const after = await snapshot(watched);
   const load = JSON.parse(stdout) as LoadResult;
-  const cpuUsPerRequest =
-    cpuBefore !== null && cpuAfter !== null && load.responsesIncludingWarmup > 0
-      ? ((cpuAfter - cpuBefore) * 1000) / load.responsesIncludingWarmup
-      : null;
-  return { scenario: scenario.id, target: target.name, load, cpuUsPerRequest };
+  const cpu = before && after ? attribute(before, after, load.loadGeneratorCpuMs) : null;
+  return {
+    scenario: scenario.id,
+    target: target.name,
+    load,
+    cpuUsPerRequest: cpu && load.responsesIncludingWarmup > 0 ? (cpu.firstMs * 1000) / load.responsesIncludingWarmup : null,
+    otherCpuShare: cpu?.otherShare ?? null,
+  };
 }
 
 async function startVerified(name: TargetName, upstream: Upstream): Promise<Target> {
@@ -56,7 +60,13 @@ function firstLine(err: unknown): string {
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+  let options: BenchOptions | null;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${firstLine(err)}\n\n${USAGE}`);
+    return 2;
+  }
   if (!options) {
     console.log(USAGE);
     return 0;
@@ -86,7 +96,7 @@ async function main(): Promise<number> {
       for (const scenario of group) {
         log(`▶ ${name} · ${scenario.title} · ${scenario.connections} connections · ${scenario.warmupS} s warm-up + ${scenario.durationS} s`);
         try {
-          const m = await measure(target, scenario);
+          const m = await measure(target, upstream, scenario);
           measurements.push(m);
           log(`  ${m.load.rps.toFixed(0)} rps, p50 ${m.load.p50Ms.toFixed(2)} ms, p99 ${m.load.p99Ms.toFixed(2)} ms, ${m.load.non2xx + m.load.errors} errors`);
           if (mostlyFailed(m)) failures.push(`${name} · ${scenario.title}: most requests failed (status codes ${JSON.stringify(m.load.statusCodes)}, ${m.load.errors} connection errors)`);

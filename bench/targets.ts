@@ -25,9 +25,9 @@ export interface Target {
 }
 
 export interface Upstream {
+  pid: number;
   /** e.g. http://127.0.0.1:PORT, serving the OpenAI wire format under /openai/v1. */
   url: string;
-  latencyMs: number;
   stop(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export async function startUpstream(latencyMs: number): Promise<Upstream> {
     ready: new RegExp(`fake-providers listening on (${URL_PATTERN})`),
     cwd: REPO_ROOT,
   });
-  return { url: service.ready[1]!, latencyMs, stop: service.stop };
+  return { pid: service.pid, url: service.ready[1]!, stop: service.stop };
 }
 
 export function startTarget(name: TargetName, upstream: Upstream): Promise<Target> {

@@ -41,6 +41,8 @@ export interface LoadResult {
   durationS: number;
   /** Responses of any status, warm-up included: the denominator for the target's CPU time. */
   responsesIncludingWarmup: number;
+  /** CPU time of the load generator process itself. */
+  loadGeneratorCpuMs: number;
 }
 
 export interface Measurement {
@@ -49,6 +51,8 @@ export interface Measurement {
   load: LoadResult;
   /** Target process CPU (user + system) per response, in microseconds; null where /proc is unavailable. */
   cpuUsPerRequest: number | null;
+  /** Share of the machine's CPU capacity used during the run by processes other than the bench's own; null off Linux. */
+  otherCpuShare: number | null;
 }
 
 export interface Check {

@@ -19,6 +19,11 @@ export function banner(config: GatewayConfig, url: string, version: string): str
     lines.push(`  model ${m.name} (${m.strategy}) -> ${m.targets.map((t) => `${t.provider}/${t.model}`).join(', ')}`);
   }
   if (config.providers.size > 0) lines.push(`  any provider's model directly as "<provider>/<model>", e.g. "${[...config.providers.keys()][0]}/<model>"`);
+  lines.push(
+    config.auth.master_key
+      ? '  auth: clients must send auth.master_key (Authorization: Bearer <key>)'
+      : '  auth: none configured, so only requests from this machine are served (set auth.master_key to serve other hosts)',
+  );
   lines.push(`  OpenAI SDK: new OpenAI({ baseURL: "${url}/v1" })`);
   for (const w of config.warnings) lines.push(`  warning: ${w.path}${w.line ? ` (line ${w.line})` : ''}: ${w.message}`);
   return lines.join('\n');
@@ -30,13 +35,6 @@ export async function start(opts: { config?: string; port?: number; host?: strin
   const services = createServices(config, logger);
   const app = buildApp(services);
 
-  const host = opts.host ?? config.server.host;
-  await app.listen({ host, port: opts.port ?? config.server.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.server.port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  process.stdout.write(banner(config, url, opts.version) + '\n');
-
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -47,6 +45,14 @@ export async function start(opts: { config?: string; port?: number; host?: strin
     // The log destination is asynchronous: exit only once the last lines are written.
     logger.flush(() => process.exit(0));
   };
+  // Before listening: a signal that arrives as soon as the banner is out must already find its handler.
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+
+  const host = opts.host ?? config.server.host;
+  await app.listen({ host, port: opts.port ?? config.server.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  process.stdout.write(banner(config, url, opts.version) + '\n');
 }

@@ -103,6 +103,29 @@ test('unknown keys and bad values are rejected, YAML syntax errors give a line',
   assert.throws(() => parseConfig('server:\n  port: [1\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.line !== undefined && /YAML syntax/.test(err.problems[0]!.message));
 });
 
+test('an unset variable is an error with its path and line; ${VAR:-} makes it optional', () => {
+  const yaml = 'providers:\n  azure:\n    type: openai\n    base_url: ${AZURE_URL}\n    api_key: ${AZURE_KEY:-}\n';
+  assert.throws(() => parseConfig(yaml, {}, 'x.yaml'), (err: ConfigError) => {
+    assert.deepEqual(err.problems.map((p) => [p.path, p.line]), [['providers.azure.base_url', 4]]);
+    assert.match(err.problems[0]!.message, /AZURE_URL is not set/);
+    return true;
+  });
+  const ok = parseConfig(yaml, { AZURE_URL: 'https://x.example/v1' }, 'x.yaml').providers.get('azure')!;
+  assert.equal(ok.api_key, '');
+});
+
+test('references in keys are refused; a target naming a built-in property is not a provider', () => {
+  assert.throws(() => parseConfig('providers:\n  a:\n    type: openai\n    headers: { ${H}: v }\n', { H: 'x' }, 'x.yaml'), (err: ConfigError) => err.problems[0]!.path === 'providers.a.headers' && /only allowed in values/.test(err.problems[0]!.message));
+  assert.throws(() => parseConfig('models:\n  - name: m\n    targets: [{ provider: toString, model: x }]\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.path === 'models[0].targets[0].provider');
+});
+
+test('storage and auth from the design contract are accepted; storage warns it is not used yet', () => {
+  const config = parseConfig('storage: { database: "sqlite://./x.db" }\nauth: { master_key: sk-sb-0123456789abcdef }\n', {}, 'x.yaml');
+  assert.equal(config.auth.master_key, 'sk-sb-0123456789abcdef');
+  assert.deepEqual(config.warnings.map((w) => [w.path, w.line]), [['storage', 1]]);
+  assert.throws(() => parseConfig('auth: { master_key: short }\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.path === 'auth.master_key');
+});
+
 test('the embedded default takes providers from the usual environment variables', () => {
   const config = embeddedConfig({ OPENAI_API_KEY: 'sk-a', ANTHROPIC_API_KEY: 'sk-b', GOOGLE_API_KEY: 'g', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9/x', GROQ_API_KEY: 'gq' });
   assert.deepEqual([...config.providers.keys()], ['openai', 'anthropic', 'gemini', 'groq']);

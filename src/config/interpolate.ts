@@ -21,6 +21,7 @@ export interface Template {
 
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const PLACEHOLDER = /__SWITCHBOARD_ENV_(\d+)__/g;
+const HAS_PLACEHOLDER = /__SWITCHBOARD_ENV_\d+__/;
 
 /** `$$` stands for a literal `$`. */
 export function extractReferences(text: string): Template {
@@ -41,7 +42,7 @@ function substitute(value: string, template: Template, env: NodeJS.ProcessEnv, p
     if (v !== undefined && v !== '') return v;
     if (fallback !== undefined) return fallback;
     unset = true;
-    problems.push({ path, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` });
+    problems.push({ path, message: `environment variable ${name} is not set (export it, or write \${${name}:-default}; \${${name}:-} makes it optional)` });
     return '';
   });
   return unset ? undefined : out;
@@ -49,9 +50,9 @@ function substitute(value: string, template: Template, env: NodeJS.ProcessEnv, p
 
 /**
  * Returns a copy of the parsed document with every reference filled in. Values stay strings (`port: ${PORT}` gives
- * "4100"); the schema coerces the fields that are numbers or booleans, so a quoted all-digit secret stays a string. A value naming an unset variable with no
- * default is reported and left out, so an optional setting such as a provider key can come from an empty environment
- * and the schema decides whether its absence matters.
+ * "4100"); the schema coerces the fields that are numbers or booleans, so a quoted all-digit secret stays a string.
+ * A reference to an unset variable with no default is a problem: silently leaving the setting out could, for a
+ * base_url, send a provider key to the default host.
  */
 export function interpolate(
   value: unknown,
@@ -65,6 +66,7 @@ export function interpolate(
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
+      if (HAS_PLACEHOLDER.test(k)) problems.push({ path, message: 'a key here uses ${…}; environment references are only allowed in values' });
       const r = interpolate(v, template, env, problems, [...path, k]);
       if (r !== undefined) out[k] = r;
     }

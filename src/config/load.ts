@@ -29,9 +29,10 @@ export interface GatewayConfig {
   source: string;
   server: Config['server'];
   logging: Config['logging'];
+  auth: Config['auth'];
   providers: Map<string, ProviderConfig>;
   models: ModelEntry[];
-  /** Things worth telling the operator that do not stop the gateway (e.g. an unset environment variable). */
+  /** Things worth telling the operator that do not stop the gateway. */
   warnings: ConfigProblem[];
 }
 
@@ -90,7 +91,7 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
     if (names.has(model.name)) at(['models', i, 'name'], `model '${model.name}' is declared twice`);
     names.add(model.name);
     model.targets.forEach((t, j) => {
-      if (!(t.provider in config.providers)) {
+      if (!Object.hasOwn(config.providers, t.provider)) {
         at(['models', i, 'targets', j, 'provider'], `no provider named '${t.provider}' under providers:`);
       }
     });
@@ -98,7 +99,7 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
   return { providers, problems };
 }
 
-function build(value: unknown, warnings: ConfigProblem[], source: string, lineOf: LineOf): GatewayConfig {
+function build(value: unknown, source: string, lineOf: LineOf): GatewayConfig {
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
     throw new ConfigError(
@@ -112,7 +113,11 @@ function build(value: unknown, warnings: ConfigProblem[], source: string, lineOf
   }
   const { providers, problems } = resolve(parsed.data, lineOf);
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { source, server: parsed.data.server, logging: parsed.data.logging, providers, models: parsed.data.models, warnings };
+  const warnings: ConfigProblem[] = [];
+  if (parsed.data.storage) {
+    warnings.push({ path: 'storage', line: lineOf(['storage']), message: 'not used yet: this version keeps no state (keys and usage arrive with the database)' });
+  }
+  return { source, server: parsed.data.server, logging: parsed.data.logging, auth: parsed.data.auth, providers, models: parsed.data.models, warnings };
 }
 
 /** Parses YAML text. `source` names the file in messages. */
@@ -136,7 +141,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source: string
   };
   const problems: InterpolationProblem[] = [];
   const value = interpolate(doc.toJS() ?? {}, template, env, problems);
-  return build(value, problemsFrom(problems, lineOf), source, lineOf);
+  if (problems.length > 0) throw new ConfigError(source, problemsFrom(problems, lineOf));
+  return build(value, source, lineOf);
 }
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv): GatewayConfig {
@@ -158,7 +164,7 @@ export function embeddedConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     const base_url = def.base_url_env ? env[def.base_url_env] : undefined;
     providers[type] = { type, api_key: key, ...(base_url && { base_url }) };
   }
-  return build({ providers }, [], EMBEDDED_SOURCE, () => undefined);
+  return build({ providers }, EMBEDDED_SOURCE, () => undefined);
 }
 
 /** `--config`, then SWITCHBOARD_CONFIG, then the embedded default. */

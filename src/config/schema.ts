@@ -77,6 +77,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    storage: z
+      .object({ database: z.string().optional(), redis: z.string().optional() })
+      .strict()
+      .optional(),
+    auth: z
+      .object({
+        // Clients send it as Authorization: Bearer <key> (or x-api-key / api-key, as their SDK does).
+        master_key: z.string().min(16, 'the master key must be at least 16 characters').optional(),
+      })
+      .strict()
+      .prefault({}),
     providers: z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'provider names may use letters, digits, _ . -'), providerSchema).default({}),
     models: z.array(modelSchema).default([]),
   })

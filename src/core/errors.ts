@@ -45,6 +45,9 @@ export class GatewayError extends Error {
   }
 }
 
+/** nginx's 499, recorded for a request's after-stages (logs, usage) when the client left; nobody receives it. */
+export const CLIENT_CLOSED = new GatewayError(499, 'api_error', 'the client closed the connection', { code: 'client_closed_request' });
+
 export const badRequest = (message: string, param?: string, code = 'invalid_request'): GatewayError =>
   new GatewayError(400, 'invalid_request_error', message, { param: param ?? null, code });
 

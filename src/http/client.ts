@@ -17,8 +17,11 @@ export class ClientAbortedError extends Error {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
-/** Turns a transport failure into the error the client sees: 504 for timeouts, 502 for an unreachable provider. */
-export function transportError(err: unknown, provider: ProviderConfig, signal: AbortSignal, clientSignal: AbortSignal): Error {
+/**
+ * Turns a transport failure into the error the client sees: 504 for timeouts, 502 for a provider that could not be
+ * reached (phase 'send') or whose connection broke while the answer was coming in (phase 'body').
+ */
+export function transportError(err: unknown, provider: ProviderConfig, signal: AbortSignal, clientSignal: AbortSignal, phase: 'send' | 'body' = 'send'): Error {
   if (clientSignal.aborted) return new ClientAbortedError();
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code ?? '';
@@ -30,10 +33,8 @@ export function transportError(err: unknown, provider: ProviderConfig, signal: A
   if (code === 'UND_ERR_BODY_TIMEOUT') return timeout(`the response stalled for longer than idle_ms (${t.idle_ms} ms)`);
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return timeout(`could not connect within connect_ms (${t.connect_ms} ms)`);
   const detail = NETWORK_CODES.has(code) ? code : (err as Error).message ?? String(err);
-  return new GatewayError(502, 'upstream_error', `${provider.name}: could not reach the provider (${detail})`, {
-    code: 'upstream_unreachable',
-    provider: provider.name,
-  });
+  const [what, errorCode] = phase === 'send' ? ['could not reach the provider', 'upstream_unreachable'] : ['the connection broke while the answer was arriving', 'upstream_connection_lost'];
+  return new GatewayError(502, 'upstream_error', `${provider.name}: ${what} (${detail})`, { code: errorCode, provider: provider.name });
 }
 
 export class UpstreamClient {

@@ -17,8 +17,23 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * Failures another target may not have: pacing (429), the provider's own credentials (401/403), timeouts and server
+ * errors. A 400-class error about the request itself would fail everywhere.
+ */
 function canTryNext(err: unknown): boolean {
-  return err instanceof GatewayError && (err.status === 429 || err.status >= 500);
+  return err instanceof GatewayError && (err.status === 401 || err.status === 403 || err.status === 408 || err.status === 429 || err.status >= 500);
+}
+
+/** A chunk that carries something beyond the opening role (content, reasoning, a tool call, a finish or usage). */
+function substantive(chunk: ChatChunk): boolean {
+  if (chunk.usage) return true;
+  return chunk.choices.some((c) => c.finish_reason || c.delta.content || c.delta.reasoning_content || c.delta.tool_calls?.length);
+}
+
+async function* replay(head: ChatChunk[], rest: AsyncGenerator<ChatChunk>, restDone: boolean): AsyncGenerator<ChatChunk> {
+  yield* head;
+  if (!restDone) yield* rest;
 }
 
 type Sent = { response: UpstreamResponse; signal: AbortSignal; target: Target };
@@ -26,34 +41,40 @@ type Sent = { response: UpstreamResponse; signal: AbortSignal; target: Target };
 export class ProviderCaller {
   constructor(private readonly client: UpstreamClient) {}
 
-  /** Sends to each target in turn until one answers 2xx; the body is left for the caller to read. */
-  private async send(ctx: RequestContext, build: (target: Target) => UpstreamCall): Promise<Sent> {
+  /**
+   * Tries each target in turn. `accept` reads as much of a 2xx answer as must be sound before the client sees
+   * anything (the whole body, or a stream's first real chunk); a failure up to that point moves on to the next target.
+   */
+  private async attempt<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, accept: (sent: Sent) => Promise<T>): Promise<T> {
     const targets = ctx.route!.targets;
     for (let i = 0; ; i++) {
       const target = targets[i]!;
       ctx.target = target;
       ctx.attempts++;
+      let sent: Sent | undefined;
       try {
         const { response, signal } = await this.client.send(build(target), target.provider, ctx.clientSignal);
-        if (response.statusCode < 300) return { response, signal, target };
-        const body = await this.read(response, { response, signal, target }, ctx, 'text');
+        sent = { response, signal, target };
+        if (response.statusCode < 300) return await accept(sent);
+        const body = await this.text(sent, ctx);
         throw target.adapter.parseError(response.statusCode, body, header(response.headers['retry-after']), target.provider.name);
       } catch (err) {
+        if (sent && !sent.response.body.destroyed) sent.response.body.destroy();
         if (i === targets.length - 1 || !canTryNext(err)) throw err;
       }
     }
   }
 
-  private async read(response: UpstreamResponse, sent: Sent, ctx: RequestContext, as: 'json'): Promise<unknown>;
-  private async read(response: UpstreamResponse, sent: Sent, ctx: RequestContext, as: 'text'): Promise<string>;
-  private async read(response: UpstreamResponse, sent: Sent, ctx: RequestContext, as: 'json' | 'text'): Promise<unknown> {
-    let text: string;
+  private async text(sent: Sent, ctx: RequestContext): Promise<string> {
     try {
-      text = await response.body.text();
+      return await sent.response.body.text();
     } catch (err) {
-      throw transportError(err, sent.target.provider, sent.signal, ctx.clientSignal);
+      throw transportError(err, sent.target.provider, sent.signal, ctx.clientSignal, 'body');
     }
-    if (as === 'text') return text;
+  }
+
+  private async json(sent: Sent, ctx: RequestContext): Promise<unknown> {
+    const text = await this.text(sent, ctx);
     try {
       return JSON.parse(text);
     } catch {
@@ -65,26 +86,41 @@ export class ProviderCaller {
   }
 
   async chat(ctx: RequestContext, req: ChatRequest): Promise<ChatResponse> {
-    const sent = await this.send(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider));
-    const response = sent.target.adapter.parseChatResponse(await this.read(sent.response, sent, ctx, 'json'), sent.target.model);
+    const response = await this.attempt(
+      ctx,
+      (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
+      async (sent) => sent.target.adapter.parseChatResponse(await this.json(sent, ctx), sent.target.model),
+    );
     ctx.usage = response.usage;
     return response;
   }
 
   /**
-   * Resolves once a target accepted the stream (2xx headers), so every failure up to that point can still fail over
-   * and reach the client as a plain HTTP error; what follows is yielded chunk by chunk.
+   * Resolves once a target's stream produced its first real chunk, so a provider that fails at once (an error
+   * event, a cut, an overload right after the opening) still fails over and reaches the client as a plain HTTP error.
    */
   async chatStream(ctx: RequestContext, req: ChatRequest): Promise<AsyncGenerator<ChatChunk>> {
-    const sent = await this.send(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider));
-    const translator = sent.target.adapter.createStreamTranslator({
-      model: sent.target.model,
-      provider: sent.target.provider.name,
-      includeUsage: req.stream_options?.include_usage === true,
-      id: completionId(),
-      created: nowSeconds(),
-    });
-    return this.guard(translateSse(sent.response.body, translator), sent, ctx);
+    return this.attempt(
+      ctx,
+      (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
+      async (sent) => {
+        const translator = sent.target.adapter.createStreamTranslator({
+          model: sent.target.model,
+          provider: sent.target.provider.name,
+          includeUsage: req.stream_options?.include_usage === true,
+          id: completionId(),
+          created: nowSeconds(),
+        });
+        const chunks = this.guard(translateSse(sent.response.body, translator), sent, ctx);
+        const head: ChatChunk[] = [];
+        for (;;) {
+          const next = await chunks.next();
+          if (next.done) return replay(head, chunks, true);
+          head.push(next.value);
+          if (substantive(next.value)) return replay(head, chunks, false);
+        }
+      },
+    );
   }
 
   /** Maps transport failures inside a stream and records the usage chunk as it passes. */
@@ -95,7 +131,7 @@ export class ProviderCaller {
         yield chunk;
       }
     } catch (err) {
-      throw transportError(err, sent.target.provider, sent.signal, ctx.clientSignal);
+      throw transportError(err, sent.target.provider, sent.signal, ctx.clientSignal, 'body');
     } finally {
       // Stops the upstream body when the consumer leaves early (client gone, or an error downstream).
       if (!sent.response.body.destroyed) sent.response.body.destroy();
@@ -103,7 +139,7 @@ export class ProviderCaller {
   }
 
   async embeddings(ctx: RequestContext, req: EmbeddingsRequest): Promise<EmbeddingsResponse> {
-    const sent = await this.send(ctx, (t) => {
+    const response = await this.attempt(ctx, (t) => {
       if (!t.adapter.buildEmbeddingsRequest) {
         throw new GatewayError(400, 'invalid_request_error', `Provider '${t.provider.name}' (type ${t.provider.type}) has no embeddings API; route '${ctx.model}' to an embeddings model of OpenAI, Gemini or an OpenAI-compatible server`, {
           param: 'model',
@@ -112,10 +148,13 @@ export class ProviderCaller {
         });
       }
       return t.adapter.buildEmbeddingsRequest(needsPacking(req, t.adapter.format) ? asFloatRequest(req) : req, t.model, t.provider);
+    }, async (sent) => {
+      const parsed = sent.target.adapter.parseEmbeddingsResponse!(await this.json(sent, ctx), sent.target.model);
+      return needsPacking(req, sent.target.adapter.format) ? packBase64(parsed) : parsed;
     });
-    const parsed = sent.target.adapter.parseEmbeddingsResponse!(await this.read(sent.response, sent, ctx, 'json'), sent.target.model);
-    const response = needsPacking(req, sent.target.adapter.format) ? packBase64(parsed) : parsed;
-    ctx.usage = { prompt_tokens: response.usage.prompt_tokens, completion_tokens: 0, total_tokens: response.usage.total_tokens };
+    // Some OpenAI-compatible servers leave usage out of embeddings responses.
+    const tokens = response.usage?.prompt_tokens ?? 0;
+    ctx.usage = { prompt_tokens: tokens, completion_tokens: 0, total_tokens: response.usage?.total_tokens ?? tokens };
     return response;
   }
 }

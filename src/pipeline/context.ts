@@ -18,6 +18,9 @@ export interface RequestContext {
   startedAt: number;
   /** Aborts when the client disconnects. */
   clientSignal: AbortSignal;
+  /** The key the client presented, if any. */
+  credential: string | undefined;
+  clientIp: string;
   route?: Route;
   /** The target that answered (or the last one tried). */
   target?: Target;
@@ -29,6 +32,8 @@ export interface RequestContext {
   ttftMs?: number;
 }
 
-export function newContext(init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'clientSignal'>): RequestContext {
+export function newContext(
+  init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'clientSignal' | 'credential' | 'clientIp'>,
+): RequestContext {
   return { ...init, startedAt: performance.now(), attempts: 0 };
 }

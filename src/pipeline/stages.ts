@@ -2,7 +2,8 @@
 // reverse order, always, success or failure). Later stages (auth, limits, cache, guardrails, usage) plug in here
 // without the routes or the providers knowing.
 
-import { GatewayError } from '../core/errors.ts';
+import { CLIENT_CLOSED, GatewayError } from '../core/errors.ts';
+import { ClientAbortedError } from '../http/client.ts';
 import type { RequestContext } from './context.ts';
 
 export interface Stage {
@@ -25,6 +26,7 @@ export class Pipeline {
       return await call();
     } catch (err) {
       if (err instanceof GatewayError) ctx.error = err;
+      else if (err instanceof ClientAbortedError) ctx.error = CLIENT_CLOSED;
       throw err;
     } finally {
       for (let i = ran - 1; i >= 0; i--) await this.stages[i]!.after?.(ctx);

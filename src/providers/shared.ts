@@ -1,7 +1,7 @@
 // Small pure helpers that more than one translating adapter needs, so each provider converts the same canonical field
 // the same way.
 
-import { badRequest } from '../core/errors.ts';
+import { badRequest, unsupportedParam } from '../core/errors.ts';
 import type { ChatMessage, ChatRequest, ContentPart, ReasoningEffort } from '../core/types.ts';
 
 export interface DataUrl {
@@ -56,6 +56,24 @@ export function contentText(content: ChatMessage['content'], param: string): str
       return part.text;
     })
     .join('');
+}
+
+/** The request fields translating adapters read (each converts or refuses every one of them). */
+const CANONICAL_PARAMS = new Set([
+  'model', 'messages', 'stream', 'stream_options', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop',
+  'seed', 'n', 'presence_penalty', 'frequency_penalty', 'logprobs', 'top_logprobs', 'logit_bias', 'tools', 'tool_choice',
+  'parallel_tool_calls', 'response_format', 'reasoning_effort', 'user', 'metadata',
+]);
+
+/**
+ * The OpenAI surface passes unknown fields through for OpenAI-wire providers; a translating provider would drop them,
+ * so a field it does not know is refused unless it is unset or false (`store: false` asks for nothing).
+ */
+export function rejectUnknownParams(req: ChatRequest, provider: string): void {
+  for (const [key, value] of Object.entries(req)) {
+    if (CANONICAL_PARAMS.has(key) || value === undefined || value === null || value === false) continue;
+    throw unsupportedParam(provider, key, 'this provider has no equivalent; remove it, or route the request to an OpenAI-wire model.');
+  }
 }
 
 /** max_completion_tokens supersedes max_tokens in the OpenAI API; both mean the output cap. */

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.ts';
+import { ClientAbortedError } from '../http/client.ts';
 import { registerChatRoutes } from '../api/openai/chat.ts';
 import { registerEmbeddingsRoutes } from '../api/openai/embeddings.ts';
 import { registerModelRoutes } from '../api/openai/models.ts';
@@ -44,6 +45,8 @@ export function buildApp(services: Services): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, reply) => {
+    // The client is gone: nothing to answer and nothing wrong with the gateway.
+    if (err instanceof ClientAbortedError) return reply.code(499).send();
     const error = toGatewayError(err, bodyLimit);
     if (error.status >= 500 && !(err instanceof GatewayError)) logger.error({ err, request_id: req.id }, 'unhandled error');
     if (reply.sent || reply.raw.headersSent) return;

@@ -13,7 +13,15 @@ export function requestContext(
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  return newContext({ id: req.id, clientSignal: controller.signal, ...init });
+  return newContext({ id: req.id, clientSignal: controller.signal, credential: credentialOf(req), clientIp: req.ip, ...init });
+}
+
+/** The key a client presents, the way each SDK family sends it: OpenAI (Bearer), Anthropic (x-api-key), Azure (api-key). */
+export function credentialOf(req: FastifyRequest): string | undefined {
+  const authorization = req.headers.authorization;
+  if (authorization?.startsWith('Bearer ')) return authorization.slice(7).trim();
+  const key = req.headers['x-api-key'] ?? req.headers['api-key'];
+  return typeof key === 'string' ? key : undefined;
 }
 
 /** Headers every proxied answer carries. */

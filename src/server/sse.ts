@@ -4,6 +4,7 @@
 
 import { once } from 'node:events';
 import type { FastifyReply } from 'fastify';
+import { CLIENT_CLOSED } from '../core/errors.ts';
 import type { ChatChunk } from '../core/types.ts';
 import { ClientAbortedError } from '../http/client.ts';
 import type { RequestContext } from '../pipeline/context.ts';
@@ -36,7 +37,12 @@ export async function writeSse(
     }
     res.write('data: [DONE]\n\n');
   } catch (err) {
-    if (err instanceof ClientAbortedError || ctx.clientSignal.aborted) return;
+    if (err instanceof ClientAbortedError || ctx.clientSignal.aborted) {
+      ctx.error = CLIENT_CLOSED;
+      // A reader that stopped reading may still hold the socket open: cut it rather than wait on it.
+      res.destroy();
+      return;
+    }
     const error = toGatewayError(err, bodyLimit);
     ctx.error = error;
     res.write(`data: ${JSON.stringify(error.toOpenAI())}\n\n`);
@@ -47,8 +53,10 @@ export async function writeSse(
 
 async function write(res: NodeJS.WritableStream, chunk: ChatChunk, ctx: RequestContext): Promise<void> {
   if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) {
-    // A slow reader: wait for it, but give up when it disconnects.
-    await once(res, 'drain', { signal: ctx.clientSignal }).catch(() => {
+    // A slow reader: wait for it, but not longer than the provider may stay silent (idle_ms), and not after it left;
+    // a reader that stopped reading would otherwise hold the upstream connection until total_ms.
+    const idle = ctx.target?.provider.timeouts.idle_ms ?? 120_000;
+    await once(res, 'drain', { signal: AbortSignal.any([ctx.clientSignal, AbortSignal.timeout(idle)]) }).catch(() => {
       throw new ClientAbortedError();
     });
   }

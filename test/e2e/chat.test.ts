@@ -263,9 +263,15 @@ for (const [provider, model] of Object.entries(PROVIDER_MODELS) as [RecordedRequ
       await assert.rejects(e2e.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }] }), (e: InstanceType<typeof OpenAI.APIError>) => e.status === 401 && e.type === 'authentication_error');
     });
 
+    test('a stream cut before any content is a plain HTTP error', async () => {
+      e2e.fake.fault({ kind: 'cut', afterEvents: 0 }, { provider });
+      await assert.rejects(e2e.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }], stream: true }), (e: InstanceType<typeof OpenAI.APIError>) => e.status === 502 && e.message.includes(provider));
+    });
+
     test('a stream cut mid-way ends with an error the SDK raises, after the content sent so far', async () => {
       e2e.fake.script({ text: 'alpha beta gamma delta epsilon' }, { provider });
-      e2e.fake.fault({ kind: 'cut', afterEvents: 2 }, { provider });
+      // Cut after the first content event: Anthropic opens with message_start, a ping and content_block_start.
+      e2e.fake.fault({ kind: 'cut', afterEvents: { openai: 2, anthropic: 4, gemini: 1 }[provider] }, { provider });
       const stream = await e2e.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }], stream: true });
       let content = '';
       await assert.rejects(
@@ -274,7 +280,8 @@ for (const [provider, model] of Object.entries(PROVIDER_MODELS) as [RecordedRequ
         })(),
         (e: Error) => /stream|ended|interrupted|terminated|socket|closed/i.test(e.message),
       );
-      assert.ok(!content.includes('epsilon'), 'the stream did not complete');
+      // The rejection above shows the stream did not finish; the content sent before the cut still arrived.
+      assert.ok(content.startsWith('alpha'), `content before the cut reached the client: '${content}'`);
     });
   });
 }

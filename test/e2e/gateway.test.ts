@@ -164,6 +164,30 @@ describe('routing', () => {
     assert.equal(response.headers.get('x-switchboard-provider'), 'gemini');
   });
 
+  test('a target that answers 200 but breaks before the first byte reaches the client still fails over', async () => {
+    for (const stream of [false, true]) {
+      e2e.fake.fault({ kind: 'cut', afterEvents: 0 }, { provider: 'openai' });
+      e2e.fake.script({ text: 'from gemini' }, { provider: 'gemini' });
+      const res = await request(`${e2e.gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'resilient', messages: [{ role: 'user', content: 'x' }], stream }),
+      });
+      const text = await res.body.text();
+      assert.equal(res.statusCode, 200, text);
+      assert.equal(res.headers['x-switchboard-provider'], 'gemini');
+      assert.ok(stream ? text.includes('from') && text.endsWith('data: [DONE]\n\n') : JSON.parse(text).choices[0].message.content === 'from gemini', text);
+    }
+  });
+
+  test('an error event at the very start of a stream fails over too', async () => {
+    e2e.fake.fault({ kind: 'status', status: 200, body: 'data: {"error":{"message":"overloaded"}}\n\n' }, { provider: 'openai' });
+    const stream = await e2e.client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    let content = '';
+    for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(content, 'Echo: hi');
+  });
+
   test('a client error from the first target is not retried elsewhere', async () => {
     e2e.fake.fault({ kind: 'status', status: 400 }, { provider: 'openai' });
     await assert.rejects(e2e.client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'hello' }] }), (e: APIError) => e.status === 400);
@@ -192,6 +216,27 @@ describe('models', () => {
     assert.equal((await e2e.client.models.retrieve('smart')).owned_by, 'switchboard');
     assert.equal((await e2e.client.models.retrieve('anthropic/claude-opus-4-1')).owned_by, 'anthropic');
     await assert.rejects(e2e.client.models.retrieve('nothing-here'), (e: APIError) => e.status === 404);
+    const encoded = await request(`${e2e.gateway.url}/v1/models/a%25`);
+    assert.equal(encoded.statusCode, 404, 'an encoded id is decoded once, not crashed on');
+    await encoded.body.dump();
+  });
+});
+
+describe('parameters', () => {
+  test('a parameter a translating provider has no equivalent for is refused by name; false and null ask for nothing', async () => {
+    await assert.rejects(
+      e2e.client.chat.completions.create({ model: 'gemini/gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }], modalities: ['text', 'audio'] }),
+      (e: APIError) => e.status === 400 && e.param === 'modalities' && /gemini/.test(e.message),
+    );
+    const ok = await e2e.client.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'x' }], store: false, prediction: null } as never);
+    assert.equal(ok.choices[0]!.message.content, 'Echo: x');
+  });
+
+  test('OpenAI-wire providers receive unknown parameters untouched', async () => {
+    await e2e.client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], service_tier: 'flex', prediction: { type: 'content', content: 'x' } });
+    const got = e2e.fake.received.at(-1)!.body;
+    assert.equal(got.service_tier, 'flex');
+    assert.deepEqual(got.prediction, { type: 'content', content: 'x' });
   });
 });
 
@@ -221,6 +266,31 @@ describe('embeddings', () => {
 
   test('a provider without embeddings gets a 400 that says so', async () => {
     await assert.rejects(e2e.client.embeddings.create({ model: 'anthropic/claude-sonnet-4-5', input: 'x' }), (e: APIError) => e.status === 400 && /has no embeddings API/.test(e.message));
+  });
+});
+
+describe('auth', () => {
+  test('with auth.master_key, every proxied route requires it; Bearer, x-api-key and api-key all work', async () => {
+    const gateway = await startGateway({
+      config: `auth: { master_key: \${MASTER} }\nproviders:\n  openai: { type: openai, api_key: k, base_url: "${e2e.fake.url}/openai/v1" }\n`,
+      env: { MASTER: 'sb-master-0123456789' },
+    });
+    try {
+      const wrong = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sb-wrong', maxRetries: 0 });
+      await assert.rejects(wrong.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }), (e: APIError) => e.status === 401 && e.code === 'invalid_api_key');
+      await assert.rejects(wrong.models.list(), (e: APIError) => e.status === 401);
+      const right = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sb-master-0123456789', maxRetries: 0 });
+      assert.equal((await right.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hey' }] })).choices[0]!.message.content, 'Echo: hey');
+      for (const header of ['x-api-key', 'api-key']) {
+        const res = await request(`${gateway.url}/v1/models`, { headers: { [header]: 'sb-master-0123456789' } });
+        assert.equal(res.statusCode, 200, header);
+        await res.body.dump();
+      }
+      assert.match(gateway.output(), /auth: clients must send auth\.master_key/);
+      assert.ok(!gateway.output().includes('sb-master-0123456789'), 'the master key is never printed');
+    } finally {
+      await gateway.stop();
+    }
   });
 });
 

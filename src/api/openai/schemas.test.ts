@@ -17,6 +17,18 @@ test('a valid request passes, unknown fields kept and nulls dropped', () => {
   assert.equal('temperature' in req, false);
 });
 
+test('nulls are dropped at the request levels but kept inside tool schemas', () => {
+  const req = parseChatRequest({
+    model: 'm',
+    messages: [{ role: 'user', content: 'x', name: null }],
+    tools: [{ type: 'function', function: { name: 'f', strict: null, description: null, parameters: { type: 'object', properties: { a: { default: null } } } } }],
+    stream_options: { include_usage: null },
+  });
+  assert.deepEqual(req.messages[0], { role: 'user', content: 'x' });
+  assert.deepEqual(req.tools![0]!.function, { name: 'f', parameters: { type: 'object', properties: { a: { default: null } } } });
+  assert.deepEqual(req.stream_options, {});
+});
+
 test('wrong types are a 400 naming the field', () => {
   badParam(() => parseChatRequest({ model: 'm', messages: [{ role: 'robot', content: 'x' }] }), 'messages[0].role', /Invalid 'messages\[0\]\.role'/);
   badParam(() => parseChatRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 'hot' }), 'temperature', /number/);

@@ -28,17 +28,17 @@ const toolCall = z.looseObject({
 const message = z.looseObject({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: z.union([z.string(), z.array(contentPart)]).nullish(),
-  name: z.string().optional(),
-  tool_calls: z.array(toolCall).optional(),
-  tool_call_id: z.string().optional(),
+  name: z.string().nullish(),
+  tool_calls: z.array(toolCall).nullish(),
+  tool_call_id: z.string().nullish(),
 });
 
 const functionTool = z.looseObject({
   type: z.literal('function'),
   function: z.looseObject({
     name: z.string().min(1),
-    description: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
     strict: z.boolean().nullish(),
   }),
 });
@@ -55,8 +55,8 @@ const responseFormat = z.discriminatedUnion('type', [
     type: z.literal('json_schema'),
     json_schema: z.looseObject({
       name: z.string().min(1),
-      description: z.string().optional(),
-      schema: z.record(z.string(), z.unknown()).optional(),
+      description: z.string().nullish(),
+      schema: z.record(z.string(), z.unknown()).nullish(),
       strict: z.boolean().nullish(),
     }),
   }),
@@ -68,7 +68,7 @@ export const chatRequestSchema = z.looseObject({
   model: z.string().min(1),
   messages: z.array(message).min(1, 'messages must contain at least one message'),
   stream: z.boolean().nullish(),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   max_tokens: positiveInt.nullish(),
@@ -108,20 +108,30 @@ function firstIssue(error: z.ZodError): GatewayError {
 
 /**
  * JSON null means "not set" in OpenAI requests (SDKs send it), so nulls are dropped after validation and the rest of
- * the gateway only ever sees absent or a real value.
+ * the gateway only sees absent or a real value. Only the request's own object levels are cleaned: a tool's JSON
+ * schema may hold a meaningful null (`"default": null`).
  */
-function withoutNulls<T extends object>(value: T): T {
+function dropNulls<T extends object>(value: T | undefined): void {
+  if (!value) return;
   for (const key of Object.keys(value)) {
     if ((value as Record<string, unknown>)[key] === null) delete (value as Record<string, unknown>)[key];
   }
-  return value;
+}
+
+function withoutNulls(req: ChatRequest): ChatRequest {
+  dropNulls(req);
+  for (const message of req.messages) dropNulls(message);
+  for (const tool of req.tools ?? []) dropNulls(tool.function);
+  if (req.response_format?.type === 'json_schema') dropNulls(req.response_format.json_schema);
+  dropNulls(req.stream_options);
+  return req;
 }
 
 export function parseChatRequest(body: unknown): ChatRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
   const result = chatRequestSchema.safeParse(body);
   if (!result.success) throw firstIssue(result.error);
-  return withoutNulls(result.data) as ChatRequest;
+  return withoutNulls(result.data as ChatRequest);
 }
 
 export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {

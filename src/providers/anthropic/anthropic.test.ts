@@ -898,3 +898,22 @@ test('an unreadable stream event is a 502', () => {
   assert.equal(err.status, 502);
   assert.equal(err.code, 'upstream_invalid_stream');
 });
+
+test('tool results open a merged user turn, even when the user spoke first', () => {
+  const body = JSON.parse(
+    anthropicAdapter.buildChatRequest(
+      {
+        model: 'm',
+        messages: [
+          { role: 'user', content: 'weather?' },
+          { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'w', arguments: '{}' } }] },
+          { role: 'user', content: 'and hurry' },
+          { role: 'tool', tool_call_id: 'toolu_1', content: 'sunny' },
+        ],
+      },
+      'claude-sonnet-4-5',
+      { name: 'anthropic', type: 'anthropic', api_key: 'k', base_url: 'https://api.anthropic.com', headers: {}, timeouts: { connect_ms: 1, first_byte_ms: 1, idle_ms: 1, total_ms: 1 }, models: [] },
+    ).body!,
+  );
+  assert.deepEqual(body.messages[2].content.map((b: { type: string }) => b.type), ['tool_result', 'text']);
+});

@@ -21,6 +21,7 @@ import {
   parseDataUrl,
   stopList,
   thinkingBudget,
+  rejectUnknownParams,
 } from '../shared.ts';
 
 /** Anthropic requires max_tokens; this is the cap when the client sets none. */
@@ -128,6 +129,7 @@ export function toAnthropicRequest(req: ChatRequest, model: string, provider: st
 }
 
 function rejectUnsupported(req: ChatRequest, provider: string): void {
+  rejectUnknownParams(req, provider);
   if (req.seed != null) throw unsupportedParam(provider, 'seed', 'Anthropic has no seeded sampling.');
   if (req.n != null && req.n > 1) {
     throw unsupportedParam(provider, 'n', 'Anthropic returns one choice per request; send several requests instead.');
@@ -192,12 +194,23 @@ function convertMessages(input: ChatMessage[]): {
   return { system, messages };
 }
 
-/** Anthropic requires user and assistant turns to alternate, so consecutive same-role messages become one turn. */
+/**
+ * Anthropic requires user and assistant turns to alternate, so consecutive same-role messages become one turn. In a
+ * user turn, tool_result blocks must come before any other content, so a user message merged with tool results (in
+ * either order) puts the results first.
+ */
 function appendTurn(messages: AnthropicMessage[], role: AnthropicMessage['role'], blocks: AnthropicBlock[]): void {
   if (blocks.length === 0) return;
   const last = messages.at(-1);
-  if (last?.role === role) last.content.push(...blocks);
-  else messages.push({ role, content: blocks });
+  if (last?.role !== role) {
+    messages.push({ role, content: blocks });
+    return;
+  }
+  last.content.push(...blocks);
+  if (role === 'user') {
+    const results = last.content.filter((b) => b.type === 'tool_result');
+    if (results.length > 0) last.content = [...results, ...last.content.filter((b) => b.type !== 'tool_result')];
+  }
 }
 
 // Anthropic has no participant names. `name` is an optional hint that some clients send on every message, so refusing

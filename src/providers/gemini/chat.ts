@@ -27,6 +27,7 @@ import {
   stopList,
   thinkingBudget,
   toolCallId,
+  rejectUnknownParams,
 } from '../shared.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -151,6 +152,7 @@ export function buildChatBody(req: ChatRequest, providerName: string): GeminiCha
 }
 
 function rejectUnsupported(req: ChatRequest, provider: string): void {
+  rejectUnknownParams(req, provider);
   if (req.parallel_tool_calls === false) {
     throw unsupportedParam(provider, 'parallel_tool_calls', 'Gemini has no switch to turn off parallel function calls; leave it unset or true');
   }
@@ -436,8 +438,22 @@ const CONTENT_FILTER_REASONS = new Set([
   'IMAGE_RECITATION',
 ]);
 
+/**
+ * Endings where the model failed to produce an answer. OpenAI has no finish_reason for them, and reporting `stop`
+ * would hand the client a silent empty answer, so they are errors that name Gemini's reason.
+ */
+const FAILED_REASONS: Record<string, string> = {
+  MALFORMED_FUNCTION_CALL: 'the model produced a function call that is not valid',
+  UNEXPECTED_TOOL_CALL: 'the model called a tool although none was enabled',
+  TOO_MANY_TOOL_CALLS: 'the model made more tool calls than Gemini allows in one turn',
+  LANGUAGE: 'the prompt is in a language the model does not support',
+  OTHER: 'the generation stopped for an unspecified reason',
+};
+
 /** Gemini says STOP after function calls too; OpenAI clients look for tool_calls to run them. */
 export function finishReason(reason: string | undefined, hasToolCalls: boolean): FinishReason {
+  const failure = reason !== undefined ? FAILED_REASONS[reason] : undefined;
+  if (failure) throw badUpstream(`Gemini finished with ${reason}: ${failure}`);
   if (reason === 'MAX_TOKENS') return 'length';
   if (reason !== undefined && CONTENT_FILTER_REASONS.has(reason)) return 'content_filter';
   return reason === 'STOP' && hasToolCalls ? 'tool_calls' : 'stop';

@@ -520,9 +520,6 @@ test('finish reasons', () => {
     ['PROHIBITED_CONTENT', 'content_filter'],
     ['SPII', 'content_filter'],
     ['IMAGE_SAFETY', 'content_filter'],
-    ['LANGUAGE', 'stop'],
-    ['OTHER', 'stop'],
-    ['MALFORMED_FUNCTION_CALL', 'stop'],
     ['FINISH_REASON_UNSPECIFIED', 'stop'],
   ];
   for (const [reason, expected] of cases) {
@@ -759,4 +756,11 @@ test('parseError: the array-wrapped form, non-JSON bodies truncated, empty bodie
   const empty = geminiAdapter.parseError(503, '', '10', 'gem');
   assert.equal(empty.message, 'gem: HTTP 503 with an empty body');
   assert.deepEqual(empty.headers, { 'retry-after': '10' });
+});
+
+test('finish reasons that mean the model failed are errors naming the reason, not an empty stop', () => {
+  for (const reason of ['MALFORMED_FUNCTION_CALL', 'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS', 'OTHER', 'LANGUAGE']) {
+    const body = { candidates: [{ content: { role: 'model', parts: [] }, finishReason: reason, index: 0 }] };
+    assert.throws(() => geminiAdapter.parseChatResponse(body, 'gemini-2.5-flash'), (e: GatewayError) => e.status === 502 && e.message.includes(reason));
+  }
 });

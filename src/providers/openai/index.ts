@@ -3,7 +3,7 @@
 // so new OpenAI parameters work through the gateway on the day they ship. OpenAI-compatible servers reuse it with a
 // few options (src/providers/openai-compatible).
 
-import { badRequest, GatewayError, upstreamError } from '../../core/errors.ts';
+import { badRequest, GatewayError, unsupportedParam, upstreamError } from '../../core/errors.ts';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/types.ts';
 import type { ProviderAdapter, ProviderConfig, UpstreamCall } from '../types.ts';
 import { createOpenAIStreamTranslator } from './stream.ts';
@@ -48,19 +48,21 @@ export function parseOpenAIError(status: number, body: string, retryAfter: strin
   return upstreamError(provider, status, message, { code: code ?? null, param: param ?? null, retryAfter });
 }
 
+/** The body as the provider sent it, once it is checked to carry the list every client reads. */
+function withList<T>(body: unknown, field: string, what: string): T {
+  if (!body || typeof body !== 'object' || !Array.isArray((body as Record<string, unknown>)[field])) {
+    throw new GatewayError(502, 'upstream_error', `upstream returned ${what} with no '${field}'`, { code: 'bad_upstream_response' });
+  }
+  return body as T;
+}
+
 export function createOpenAIAdapter(options: OpenAIWireOptions = {}): ProviderAdapter {
   const { renames = {}, omit = [], unsupported = {} } = options;
 
   function wireBody(req: object, model: string, provider: string): string {
     const body: Record<string, unknown> = { ...req, model };
     for (const [param, why] of Object.entries(unsupported)) {
-      if (body[param] !== undefined) {
-        throw new GatewayError(400, 'invalid_request_error', `Provider '${provider}' does not support '${param}': ${why}`, {
-          param,
-          code: 'unsupported_parameter',
-          provider,
-        });
-      }
+      if (body[param] !== undefined) throw unsupportedParam(provider, param, why);
     }
     for (const field of omit) delete body[field];
     for (const [from, to] of Object.entries(renames)) {
@@ -72,49 +74,28 @@ export function createOpenAIAdapter(options: OpenAIWireOptions = {}): ProviderAd
     return JSON.stringify(body);
   }
 
+  const post = (path: string, req: object, model: string, provider: ProviderConfig): UpstreamCall => ({
+    method: 'POST',
+    url: joinUrl(provider.base_url, path),
+    headers: headersFor(provider),
+    body: wireBody(req, model, provider.name),
+  });
+
   return {
     format: options.format ?? 'openai',
 
-    buildChatRequest(req: ChatRequest, model: string, provider: ProviderConfig): UpstreamCall {
-      return {
-        method: 'POST',
-        url: joinUrl(provider.base_url, '/chat/completions'),
-        headers: headersFor(provider),
-        body: wireBody(req, model, provider.name),
-      };
-    },
+    buildChatRequest: (req: ChatRequest, model: string, provider: ProviderConfig) => post('/chat/completions', req, model, provider),
 
-    parseChatResponse(body: unknown): ChatResponse {
-      const res = body as ChatResponse;
-      if (!res || typeof res !== 'object' || !Array.isArray(res.choices)) {
-        throw new GatewayError(502, 'upstream_error', 'upstream returned a chat completion with no choices', {
-          code: 'bad_upstream_response',
-        });
-      }
-      return res;
-    },
+    parseChatResponse: (body: unknown) => withList<ChatResponse>(body, 'choices', 'a chat completion'),
 
     createStreamTranslator: createOpenAIStreamTranslator,
 
     buildEmbeddingsRequest(req: EmbeddingsRequest, model: string, provider: ProviderConfig): UpstreamCall {
       if (req.input === undefined) throw badRequest("'input' is required", 'input');
-      return {
-        method: 'POST',
-        url: joinUrl(provider.base_url, '/embeddings'),
-        headers: headersFor(provider),
-        body: wireBody(req, model, provider.name),
-      };
+      return post('/embeddings', req, model, provider);
     },
 
-    parseEmbeddingsResponse(body: unknown): EmbeddingsResponse {
-      const res = body as EmbeddingsResponse;
-      if (!res || typeof res !== 'object' || !Array.isArray(res.data)) {
-        throw new GatewayError(502, 'upstream_error', 'upstream returned an embeddings response with no data', {
-          code: 'bad_upstream_response',
-        });
-      }
-      return res;
-    },
+    parseEmbeddingsResponse: (body: unknown) => withList<EmbeddingsResponse>(body, 'data', 'an embeddings response'),
 
     parseError: parseOpenAIError,
   };
