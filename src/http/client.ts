@@ -7,6 +7,14 @@ import type { ProviderConfig, UpstreamCall } from '../providers/types.ts';
 
 export type UpstreamResponse = Dispatcher.ResponseData;
 
+/** The reason a request's controller is aborted with when a provider exceeds its total_ms. */
+export class TotalTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`no complete answer within total_ms (${ms} ms)`);
+    this.name = 'TotalTimeout';
+  }
+}
+
 /** Raised when the client went away; there is nobody left to answer. */
 export class ClientAbortedError extends Error {
   constructor() {
@@ -21,14 +29,13 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_A
  * Turns a transport failure into the error the client sees: 504 for timeouts, 502 for a provider that could not be
  * reached (phase 'send') or whose connection broke while the answer was coming in (phase 'body').
  */
-export function transportError(err: unknown, provider: ProviderConfig, signal: AbortSignal, clientSignal: AbortSignal, phase: 'send' | 'body' = 'send'): Error {
-  if (clientSignal.aborted) return new ClientAbortedError();
+export function transportError(err: unknown, provider: ProviderConfig, signal: AbortSignal, phase: 'send' | 'body' = 'send'): Error {
+  const timeout = (what: string) =>
+    new GatewayError(504, 'timeout_error', `${provider.name}: ${what}`, { code: 'upstream_timeout', provider: provider.name });
+  if (signal.aborted) return signal.reason instanceof TotalTimeout ? timeout(signal.reason.message) : new ClientAbortedError();
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code ?? '';
   const t = provider.timeouts;
-  const timeout = (what: string) =>
-    new GatewayError(504, 'timeout_error', `${provider.name}: ${what}`, { code: 'upstream_timeout', provider: provider.name });
-  if (signal.aborted) return timeout(`no complete answer within total_ms (${t.total_ms} ms)`);
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return timeout(`no response within first_byte_ms (${t.first_byte_ms} ms)`);
   if (code === 'UND_ERR_BODY_TIMEOUT') return timeout(`the response stalled for longer than idle_ms (${t.idle_ms} ms)`);
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return timeout(`could not connect within connect_ms (${t.connect_ms} ms)`);
@@ -55,12 +62,16 @@ export class UpstreamClient {
   }
 
   /**
-   * Sends a call and returns once the response headers arrived. `clientSignal` aborts when the client disconnects;
-   * the provider's total_ms bounds the whole call including the body the caller reads afterwards.
+   * Sends a call and returns once the response headers arrived. `controller` is the request's own: the client
+   * disconnecting aborts it, and so does the provider's total_ms, which bounds the whole call including the body the
+   * caller reads afterwards; `release` stops that clock once the caller is done with the body. (One controller and a
+   * plain timer per request: composing signals with AbortSignal.any/timeout costs several percent of a request.)
    */
-  async send(call: UpstreamCall, provider: ProviderConfig, clientSignal: AbortSignal): Promise<{ response: UpstreamResponse; signal: AbortSignal }> {
+  async send(call: UpstreamCall, provider: ProviderConfig, controller: AbortController): Promise<{ response: UpstreamResponse; release: () => void }> {
     const url = new URL(call.url);
-    const signal = AbortSignal.any([clientSignal, AbortSignal.timeout(provider.timeouts.total_ms)]);
+    const signal = controller.signal;
+    const timer = setTimeout(() => controller.abort(new TotalTimeout(provider.timeouts.total_ms)), provider.timeouts.total_ms);
+    const release = () => clearTimeout(timer);
     try {
       const response = await this.pool(provider, url.origin).request({
         method: call.method,
@@ -71,9 +82,10 @@ export class UpstreamClient {
         headersTimeout: provider.timeouts.first_byte_ms,
         bodyTimeout: provider.timeouts.idle_ms,
       });
-      return { response, signal };
+      return { response, release };
     } catch (err) {
-      throw transportError(err, provider, signal, clientSignal);
+      release();
+      throw transportError(err, provider, signal);
     }
   }
 

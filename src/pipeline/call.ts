@@ -4,14 +4,15 @@
 // has been sent to the client.
 
 import { GatewayError } from '../core/errors.ts';
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../core/types.ts';
+import { parseJson } from '../core/json-text.ts';
+import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../core/types.ts';
 import { transportError, type UpstreamClient, type UpstreamResponse } from '../http/client.ts';
 import type { UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
 import type { RequestContext } from './context.ts';
 import { asFloatRequest, needsPacking, packBase64 } from './embeddings-encoding.ts';
-import { translateSse } from './sse.ts';
+import { UpstreamStream } from './upstream-stream.ts';
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -25,18 +26,8 @@ function canTryNext(err: unknown): boolean {
   return err instanceof GatewayError && (err.status === 401 || err.status === 403 || err.status === 408 || err.status === 429 || err.status >= 500);
 }
 
-/** A chunk that carries something beyond the opening role (content, reasoning, a tool call, a finish or usage). */
-function substantive(chunk: ChatChunk): boolean {
-  if (chunk.usage) return true;
-  return chunk.choices.some((c) => c.finish_reason || c.delta.content || c.delta.reasoning_content || c.delta.tool_calls?.length);
-}
-
-async function* replay(head: ChatChunk[], rest: AsyncGenerator<ChatChunk>, restDone: boolean): AsyncGenerator<ChatChunk> {
-  yield* head;
-  if (!restDone) yield* rest;
-}
-
-type Sent = { response: UpstreamResponse; signal: AbortSignal; target: Target };
+/** A 2xx answer being read; `release` stops the provider's total_ms clock once its body is done with. */
+type Sent = { response: UpstreamResponse; release: () => void; target: Target };
 
 export class ProviderCaller {
   constructor(private readonly client: UpstreamClient) {}
@@ -53,12 +44,13 @@ export class ProviderCaller {
       ctx.attempts++;
       let sent: Sent | undefined;
       try {
-        const { response, signal } = await this.client.send(build(target), target.provider, ctx.clientSignal);
-        sent = { response, signal, target };
+        const { response, release } = await this.client.send(build(target), target.provider, ctx.abort);
+        sent = { response, release, target };
         if (response.statusCode < 300) return await accept(sent);
         const body = await this.text(sent, ctx);
         throw target.adapter.parseError(response.statusCode, body, header(response.headers['retry-after']), target.provider.name);
       } catch (err) {
+        sent?.release();
         if (sent && !sent.response.body.destroyed) sent.response.body.destroy();
         if (i === targets.length - 1 || !canTryNext(err)) throw err;
       }
@@ -69,14 +61,17 @@ export class ProviderCaller {
     try {
       return await sent.response.body.text();
     } catch (err) {
-      throw transportError(err, sent.target.provider, sent.signal, ctx.clientSignal, 'body');
+      throw transportError(err, sent.target.provider, ctx.abort.signal, 'body');
+    } finally {
+      sent.release();
     }
   }
 
+  /** The body parsed; its text stays attached (core/json-text) so a passthrough answer is sent on as it came. */
   private async json(sent: Sent, ctx: RequestContext): Promise<unknown> {
     const text = await this.text(sent, ctx);
     try {
-      return JSON.parse(text);
+      return parseJson(text);
     } catch {
       throw new GatewayError(502, 'upstream_error', `${sent.target.provider.name}: the provider answered with a body that is not JSON`, {
         code: 'bad_upstream_response',
@@ -95,11 +90,8 @@ export class ProviderCaller {
     return response;
   }
 
-  /**
-   * Resolves once a target's stream produced its first real chunk, so a provider that fails at once (an error
-   * event, a cut, an overload right after the opening) still fails over and reaches the client as a plain HTTP error.
-   */
-  async chatStream(ctx: RequestContext, req: ChatRequest): Promise<AsyncGenerator<ChatChunk>> {
+  /** Resolves with a target's stream once it produced its first real chunk (see UpstreamStream.prime). */
+  async chatStream(ctx: RequestContext, req: ChatRequest): Promise<UpstreamStream> {
     return this.attempt(
       ctx,
       (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
@@ -111,31 +103,11 @@ export class ProviderCaller {
           id: completionId(),
           created: nowSeconds(),
         });
-        const chunks = this.guard(translateSse(sent.response.body, translator), sent, ctx);
-        const head: ChatChunk[] = [];
-        for (;;) {
-          const next = await chunks.next();
-          if (next.done) return replay(head, chunks, true);
-          head.push(next.value);
-          if (substantive(next.value)) return replay(head, chunks, false);
-        }
+        const stream = new UpstreamStream(sent.response, sent.release, sent.target, translator, ctx);
+        await stream.prime();
+        return stream;
       },
     );
-  }
-
-  /** Maps transport failures inside a stream and records the usage chunk as it passes. */
-  private async *guard(chunks: AsyncGenerator<ChatChunk>, sent: Sent, ctx: RequestContext): AsyncGenerator<ChatChunk> {
-    try {
-      for await (const chunk of chunks) {
-        if (chunk.usage) ctx.usage = chunk.usage;
-        yield chunk;
-      }
-    } catch (err) {
-      throw transportError(err, sent.target.provider, sent.signal, ctx.clientSignal, 'body');
-    } finally {
-      // Stops the upstream body when the consumer leaves early (client gone, or an error downstream).
-      if (!sent.response.body.destroyed) sent.response.body.destroy();
-    }
   }
 
   async embeddings(ctx: RequestContext, req: EmbeddingsRequest): Promise<EmbeddingsResponse> {

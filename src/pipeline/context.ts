@@ -16,8 +16,8 @@ export interface RequestContext {
   stream: boolean;
   /** performance.now() when the request arrived. */
   startedAt: number;
-  /** Aborts when the client disconnects. */
-  clientSignal: AbortSignal;
+  /** Aborted when the client disconnects, or with a TotalTimeout when a provider runs out of total_ms. */
+  abort: AbortController;
   /** The key the client presented, if any. */
   credential: string | undefined;
   clientIp: string;
@@ -33,7 +33,7 @@ export interface RequestContext {
 }
 
 export function newContext(
-  init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'clientSignal' | 'credential' | 'clientIp'>,
+  init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'abort' | 'credential' | 'clientIp'>,
 ): RequestContext {
   return { ...init, startedAt: performance.now(), attempts: 0 };
 }

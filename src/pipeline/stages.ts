@@ -21,7 +21,9 @@ export class Pipeline {
     try {
       for (const stage of this.stages) {
         ran++;
-        await stage.before?.(ctx);
+        // Awaiting only what is a promise keeps synchronous stages off the microtask queue.
+        const pending = stage.before?.(ctx);
+        if (pending) await pending;
       }
       return await call();
     } catch (err) {
@@ -29,7 +31,10 @@ export class Pipeline {
       else if (err instanceof ClientAbortedError) ctx.error = CLIENT_CLOSED;
       throw err;
     } finally {
-      for (let i = ran - 1; i >= 0; i--) await this.stages[i]!.after?.(ctx);
+      for (let i = ran - 1; i >= 0; i--) {
+        const pending = this.stages[i]!.after?.(ctx);
+        if (pending) await pending;
+      }
     }
   }
 }

@@ -68,7 +68,10 @@ export interface StreamTranslator {
 }
 
 export interface ProviderAdapter {
-  /** Wire format family, for `x-switchboard-provider` and logs: openai | anthropic | gemini. */
+  /**
+   * Wire format family: openai | anthropic | gemini. 'openai' is the canonical format itself: such an adapter's parsed
+   * responses are the wire bodies unchanged, so the gateway may send the upstream bytes on as they are.
+   */
   readonly format: string;
   buildChatRequest(req: ChatRequest, model: string, provider: ProviderConfig): UpstreamCall;
   parseChatResponse(body: unknown, model: string): ChatResponse;

@@ -13,7 +13,7 @@ export function requestContext(
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
-  return newContext({ id: req.id, clientSignal: controller.signal, credential: credentialOf(req), clientIp: req.ip, ...init });
+  return newContext({ id: req.id, abort: controller, credential: credentialOf(req), clientIp: req.ip, ...init });
 }
 
 /** The key a client presents, the way each SDK family sends it: OpenAI (Bearer), Anthropic (x-api-key), Azure (api-key). */

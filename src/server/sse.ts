@@ -1,11 +1,13 @@
-// Writes a canonical chunk stream to the client as OpenAI server-sent events. The first chunk is pulled before the
-// response is committed, so a provider that fails at once still gets a plain HTTP error with the right status; after
-// that, a failure ends the stream with an error event (which the OpenAI SDKs raise), never a hang.
+// Writes a provider's stream to the client as OpenAI server-sent events. The caller has already read up to the first
+// real chunk (UpstreamStream.prime), so a provider that fails at once got a plain HTTP error; from here on a failure
+// ends the stream with an error event (which the OpenAI SDKs raise), never a hang.
 
 import { once } from 'node:events';
 import type { FastifyReply } from 'fastify';
 import { CLIENT_CLOSED } from '../core/errors.ts';
+import { jsonText } from '../core/json-text.ts';
 import type { ChatChunk } from '../core/types.ts';
+import type { UpstreamStream } from '../pipeline/upstream-stream.ts';
 import { ClientAbortedError } from '../http/client.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { toGatewayError } from './errors.ts';
@@ -20,24 +22,20 @@ const SSE_HEADERS = {
 
 export async function writeSse(
   reply: FastifyReply,
-  chunks: AsyncGenerator<ChatChunk>,
+  stream: UpstreamStream,
   ctx: RequestContext,
   headers: Record<string, string>,
   bodyLimit: number,
 ): Promise<void> {
-  const first = await chunks.next();
   const res = reply.raw;
   reply.hijack();
   res.writeHead(200, { ...SSE_HEADERS, ...headers });
   ctx.ttftMs = performance.now() - ctx.startedAt;
   try {
-    if (!first.done) {
-      await write(res, first.value, ctx);
-      for await (const chunk of chunks) await write(res, chunk, ctx);
-    }
+    await stream.pump(corkedWriter(res), () => drained(res, ctx));
     res.write('data: [DONE]\n\n');
   } catch (err) {
-    if (err instanceof ClientAbortedError || ctx.clientSignal.aborted) {
+    if (err instanceof ClientAbortedError) {
       ctx.error = CLIENT_CLOSED;
       // A reader that stopped reading may still hold the socket open: cut it rather than wait on it.
       res.destroy();
@@ -47,17 +45,38 @@ export async function writeSse(
     ctx.error = error;
     res.write(`data: ${JSON.stringify(error.toOpenAI())}\n\n`);
   } finally {
+    stream.close();
     res.end();
   }
 }
 
-async function write(res: NodeJS.WritableStream, chunk: ChatChunk, ctx: RequestContext): Promise<void> {
-  if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) {
-    // A slow reader: wait for it, but not longer than the provider may stay silent (idle_ms), and not after it left;
-    // a reader that stopped reading would otherwise hold the upstream connection until total_ms.
-    const idle = ctx.target?.provider.timeouts.idle_ms ?? 120_000;
-    await once(res, 'drain', { signal: AbortSignal.any([ctx.clientSignal, AbortSignal.timeout(idle)]) }).catch(() => {
-      throw new ClientAbortedError();
-    });
-  }
+/**
+ * Writes chunks as SSE events. The chunks translated from one upstream read arrive within one tick; corking until the
+ * next tick sends them in one syscall instead of one per chunk (which was a fifth of the gateway's CPU on streams).
+ */
+function corkedWriter(res: NodeJS.WritableStream & { cork(): void; uncork(): void }): (chunk: ChatChunk) => boolean {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
+  return (chunk) => {
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
+    return res.write(`data: ${jsonText(chunk)}\n\n`);
+  };
+}
+
+/**
+ * A slow reader: wait for it, but not longer than the provider may stay silent (idle_ms), and not after it left; a
+ * reader that stopped reading would otherwise hold the upstream connection until total_ms.
+ */
+async function drained(res: NodeJS.WritableStream, ctx: RequestContext): Promise<void> {
+  const idle = ctx.target?.provider.timeouts.idle_ms ?? 120_000;
+  await once(res, 'drain', { signal: AbortSignal.any([ctx.abort.signal, AbortSignal.timeout(idle)]) }).catch(() => {
+    throw new ClientAbortedError();
+  });
 }

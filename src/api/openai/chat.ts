@@ -1,6 +1,7 @@
 // POST /v1/chat/completions
 
 import type { FastifyInstance } from 'fastify';
+import { jsonText } from '../../core/json-text.ts';
 import { gatewayHeaders, requestContext } from '../../server/request.ts';
 import type { Services } from '../../server/services.ts';
 import { writeSse } from '../../server/sse.ts';
@@ -14,12 +15,12 @@ export function registerChatRoutes(app: FastifyInstance, services: Services): vo
     const ctx = requestContext(req, reply, { surface: 'openai', operation: 'chat', model: body.model, stream });
     return pipeline.run(ctx, async () => {
       if (stream) {
-        const chunks = await caller.chatStream(ctx, body);
-        await writeSse(reply, chunks, ctx, gatewayHeaders(ctx), config.server.body_limit);
+        const stream = await caller.chatStream(ctx, body);
+        await writeSse(reply, stream, ctx, gatewayHeaders(ctx), config.server.body_limit);
         return reply;
       }
       const response = await caller.chat(ctx, body);
-      return reply.headers(gatewayHeaders(ctx)).send(response);
+      return reply.headers(gatewayHeaders(ctx)).type('application/json; charset=utf-8').send(jsonText(response));
     });
   });
 }

@@ -2,6 +2,7 @@
 // sent inside the stream, and notices a stream that stopped without its `[DONE]`.
 
 import { GatewayError, upstreamError } from '../../core/errors.ts';
+import { parseJson } from '../../core/json-text.ts';
 import type { ChatChunk } from '../../core/types.ts';
 import type { StreamContext, StreamEvent, StreamTranslator } from '../types.ts';
 
@@ -16,7 +17,7 @@ export function createOpenAIStreamTranslator(ctx: StreamContext): StreamTranslat
       }
       let chunk: ChatChunk & { error?: { message?: string; code?: string } };
       try {
-        chunk = JSON.parse(ev.data);
+        chunk = parseJson(ev.data) as typeof chunk;
       } catch {
         throw new GatewayError(502, 'upstream_error', `${ctx.provider}: stream event is not JSON: ${ev.data.slice(0, 200)}`, {
           code: 'bad_upstream_response',

@@ -1,0 +1,90 @@
+// One upstream server-sent-event body, translated into canonical chunks and pushed to a writer. Push rather than a
+// chain of async generators: chunks are translated synchronously from each buffer the socket delivers, so a stream
+// costs one await per upstream read (and per backpressure wait), not several promises per chunk.
+
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import type { ChatChunk } from '../core/types.ts';
+import { transportError, type UpstreamResponse } from '../http/client.ts';
+import type { StreamEvent, StreamTranslator } from '../providers/types.ts';
+import type { Target } from '../routing/router.ts';
+import type { RequestContext } from './context.ts';
+
+/** A chunk that carries something beyond the opening role (content, reasoning, a tool call, a finish or usage). */
+function substantive(chunk: ChatChunk): boolean {
+  if (chunk.usage) return true;
+  return chunk.choices.some((c) => c.finish_reason || c.delta.content || c.delta.reasoning_content || c.delta.tool_calls?.length);
+}
+
+export class UpstreamStream {
+  private readonly events: StreamEvent[] = [];
+  private readonly parser: EventSourceParser;
+  private readonly decoder = new TextDecoder();
+  private readonly body: AsyncIterator<Buffer>;
+  /** Translated chunks not yet written. */
+  private pending: ChatChunk[] = [];
+  private ended = false;
+
+  constructor(
+    private readonly response: UpstreamResponse,
+    private readonly release: () => void,
+    readonly target: Target,
+    private readonly translator: StreamTranslator,
+    private readonly ctx: RequestContext,
+  ) {
+    this.parser = createParser({ onEvent: (e) => this.events.push({ event: e.event, data: e.data }) });
+    this.body = response.body[Symbol.asyncIterator]();
+  }
+
+  /**
+   * Reads until the first real chunk (or the end), so that a provider failing at once (an error event, a cut, an
+   * overload right after the opening) still fails over and reaches the client as a plain HTTP error.
+   */
+  async prime(): Promise<void> {
+    while (!this.ended && !this.pending.some(substantive)) await this.read();
+  }
+
+  /** Hands every chunk to `write`, waiting on `drained` whenever `write` reports a full buffer, until the end. */
+  async pump(write: (chunk: ChatChunk) => boolean, drained: () => Promise<void>): Promise<void> {
+    try {
+      for (;;) {
+        const batch = this.pending;
+        this.pending = [];
+        for (const chunk of batch) if (!write(chunk)) await drained();
+        if (this.ended) return;
+        await this.read();
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Stops the provider's clock and the upstream body; safe to call more than once. */
+  close(): void {
+    this.release();
+    if (!this.response.body.destroyed) this.response.body.destroy();
+  }
+
+  private async read(): Promise<void> {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await this.body.next();
+    } catch (err) {
+      throw transportError(err, this.target.provider, this.ctx.abort.signal, 'body');
+    }
+    if (next.done) {
+      this.ended = true;
+      this.take(this.translator.end());
+      return;
+    }
+    this.parser.feed(this.decoder.decode(next.value, { stream: true }));
+    for (const event of this.events) this.take(this.translator.event(event));
+    this.events.length = 0;
+  }
+
+  private take(chunks: ChatChunk[]): void {
+    for (const chunk of chunks) {
+      if (chunk.usage) this.ctx.usage = chunk.usage;
+      this.pending.push(chunk);
+    }
+  }
+}
