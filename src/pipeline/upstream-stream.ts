@@ -58,10 +58,17 @@ export class UpstreamStream {
     }
   }
 
-  /** Stops the provider's clock and the upstream body; safe to call more than once. */
+  /**
+   * Stops the provider's clock and the upstream body; safe to call more than once. A stream that completed in-band
+   * still has its last bytes (the chunked-encoding end) in flight: they are drained so the keep-alive connection goes
+   * back to the pool. Anything else is destroyed, which also aborts an upstream the client left.
+   */
   close(): void {
     this.release();
-    if (!this.response.body.destroyed) this.response.body.destroy();
+    const body = this.response.body;
+    if (body.destroyed || body.readableEnded) return;
+    if (this.translator.complete?.()) body.dump().catch(() => undefined);
+    else body.destroy();
   }
 
   private async read(): Promise<void> {
@@ -79,6 +86,10 @@ export class UpstreamStream {
     this.parser.feed(this.decoder.decode(next.value, { stream: true }));
     for (const event of this.events) this.take(this.translator.event(event));
     this.events.length = 0;
+    if (this.translator.complete?.()) {
+      this.ended = true;
+      this.take(this.translator.end());
+    }
   }
 
   private take(chunks: ChatChunk[]): void {

@@ -65,6 +65,11 @@ export interface StreamContext {
 export interface StreamTranslator {
   event(event: StreamEvent): ChatChunk[];
   end(): ChatChunk[];
+  /**
+   * True once the upstream marked the end of the stream in-band (OpenAI's [DONE], Anthropic's message_stop). The
+   * gateway then finishes the client's stream at once instead of waiting for the connection to deliver its last bytes.
+   */
+  complete?(): boolean;
 }
 
 export interface ProviderAdapter {

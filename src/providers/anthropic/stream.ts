@@ -53,6 +53,10 @@ class AnthropicStreamTranslator implements StreamTranslator {
     return [];
   }
 
+  complete(): boolean {
+    return this.stopped;
+  }
+
   private onMessageStart(data: Data): ChatChunk[] {
     const message = isPlainObject(data.message) ? data.message : {};
     if (typeof message.model === 'string') this.model = message.model;

@@ -30,6 +30,7 @@ export function createOpenAIStreamTranslator(ctx: StreamContext): StreamTranslat
       if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
       return [chunk];
     },
+    complete: () => done,
     end(): ChatChunk[] {
       // Some OpenAI-compatible servers omit [DONE] but do send a finish_reason; only a stream with neither was cut.
       if (!done && !finished) {
