@@ -61,7 +61,7 @@ export class ProviderCaller {
     try {
       return await sent.response.body.text();
     } catch (err) {
-      throw transportError(err, sent.target.provider, ctx.abort.signal, 'body');
+      throw transportError(err, sent.target.provider, ctx.abort, 'body');
     } finally {
       sent.release();
     }

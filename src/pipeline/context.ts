@@ -1,6 +1,7 @@
 // What the pipeline knows about one request while it runs; stages read and fill it.
 
 import type { GatewayError } from '../core/errors.ts';
+import type { RequestAbort } from '../http/abort.ts';
 import type { Usage } from '../core/types.ts';
 import type { Route, Target } from '../routing/router.ts';
 
@@ -16,8 +17,8 @@ export interface RequestContext {
   stream: boolean;
   /** performance.now() when the request arrived. */
   startedAt: number;
-  /** Aborted when the client disconnects, or with a TotalTimeout when a provider runs out of total_ms. */
-  abort: AbortController;
+  /** Tripped when the client disconnects, or with a TotalTimeout when a provider runs out of total_ms. */
+  abort: RequestAbort;
   /** The key the client presented, if any. */
   credential: string | undefined;
   clientIp: string;

@@ -76,7 +76,7 @@ export class UpstreamStream {
     try {
       next = await this.body.next();
     } catch (err) {
-      throw transportError(err, this.target.provider, this.ctx.abort.signal, 'body');
+      throw transportError(err, this.target.provider, this.ctx.abort, 'body');
     }
     if (next.done) {
       this.ended = true;

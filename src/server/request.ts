@@ -2,6 +2,8 @@
 // upstream call.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequestAbort } from '../http/abort.ts';
+import { ClientAbortedError } from '../http/client.ts';
 import { newContext, type Operation, type RequestContext, type Surface } from '../pipeline/context.ts';
 
 export function requestContext(
@@ -9,11 +11,11 @@ export function requestContext(
   reply: FastifyReply,
   init: { surface: Surface; operation: Operation; model: string; stream: boolean },
 ): RequestContext {
-  const controller = new AbortController();
+  const abort = new RequestAbort();
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
+    if (!reply.raw.writableFinished) abort.abort(new ClientAbortedError());
   });
-  return newContext({ id: req.id, abort: controller, credential: credentialOf(req), clientIp: req.ip, ...init });
+  return newContext({ id: req.id, abort, credential: credentialOf(req), clientIp: req.ip, ...init });
 }
 
 /** The key a client presents, the way each SDK family sends it: OpenAI (Bearer), Anthropic (x-api-key), Azure (api-key). */

@@ -2,7 +2,6 @@
 // real chunk (UpstreamStream.prime), so a provider that fails at once got a plain HTTP error; from here on a failure
 // ends the stream with an error event (which the OpenAI SDKs raise), never a hang.
 
-import { once } from 'node:events';
 import type { FastifyReply } from 'fastify';
 import { CLIENT_CLOSED } from '../core/errors.ts';
 import { jsonText } from '../core/json-text.ts';
@@ -74,9 +73,20 @@ function corkedWriter(res: NodeJS.WritableStream & { cork(): void; uncork(): voi
  * A slow reader: wait for it, but not longer than the provider may stay silent (idle_ms), and not after it left; a
  * reader that stopped reading would otherwise hold the upstream connection until total_ms.
  */
-async function drained(res: NodeJS.WritableStream, ctx: RequestContext): Promise<void> {
-  const idle = ctx.target?.provider.timeouts.idle_ms ?? 120_000;
-  await once(res, 'drain', { signal: AbortSignal.any([ctx.abort.signal, AbortSignal.timeout(idle)]) }).catch(() => {
-    throw new ClientAbortedError();
+function drained(res: NodeJS.WritableStream, ctx: RequestContext): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      ctx.abort.off('abort', onGone);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => finish();
+    const onGone = () => finish(new ClientAbortedError());
+    const timer = setTimeout(onGone, ctx.target?.provider.timeouts.idle_ms ?? 120_000);
+    res.once('drain', onDrain);
+    ctx.abort.once('abort', onGone);
+    if (ctx.abort.aborted) onGone();
   });
 }

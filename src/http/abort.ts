@@ -1,0 +1,18 @@
+// A request's abort switch: the client disconnecting or a provider's total_ms trips it, and the upstream call stops.
+// It is an EventEmitter with `aborted` and `reason`, which undici accepts as a request signal, rather than an
+// AbortController: on Node 20 the EventTarget listeners undici attaches to an AbortSignal cost about a tenth of a
+// proxied request's CPU (measured with the benchmark's per-request CPU time).
+
+import { EventEmitter } from 'node:events';
+
+export class RequestAbort extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
