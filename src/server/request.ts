@@ -15,7 +15,16 @@ export function requestContext(
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) abort.abort(new ClientAbortedError());
   });
-  return newContext({ id: req.id, abort, credential: credentialOf(req), clientIp: req.ip, ...init });
+  return newContext({
+    id: req.id,
+    surface: init.surface,
+    operation: init.operation,
+    model: init.model,
+    stream: init.stream,
+    abort,
+    credential: credentialOf(req),
+    clientIp: req.ip,
+  });
 }
 
 /** The key a client presents, the way each SDK family sends it: OpenAI (Bearer), Anthropic (x-api-key), Azure (api-key). */
