@@ -11,24 +11,25 @@ import { ClientAbortedError } from '../http/client.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { toGatewayError } from './errors.ts';
 
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  connection: 'keep-alive',
-  // Tells nginx-style proxies in front of the gateway not to buffer the stream.
-  'x-accel-buffering': 'no',
-};
 
 export async function writeSse(
   reply: FastifyReply,
   stream: UpstreamStream,
   ctx: RequestContext,
-  headers: Record<string, string>,
   bodyLimit: number,
 ): Promise<void> {
   const res = reply.raw;
   reply.hijack();
-  res.writeHead(200, { ...SSE_HEADERS, ...headers });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    // Tells nginx-style proxies in front of the gateway not to buffer the stream.
+    'x-accel-buffering': 'no',
+    // A hijacked reply skips Fastify's headers, so the request id is set here too.
+    'x-request-id': ctx.id,
+    'x-switchboard-provider': stream.target.provider.name,
+  });
   ctx.ttftMs = performance.now() - ctx.startedAt;
   try {
     await stream.pump(corkedWriter(res), () => drained(res, ctx));

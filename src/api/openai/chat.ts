@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { jsonText } from '../../core/json-text.ts';
-import { gatewayHeaders, requestContext } from '../../server/request.ts';
+import { requestContext, sendJson } from '../../server/request.ts';
 import type { Services } from '../../server/services.ts';
 import { writeSse } from '../../server/sse.ts';
 import { parseChatRequest } from './schemas.ts';
@@ -16,11 +16,11 @@ export function registerChatRoutes(app: FastifyInstance, services: Services): vo
     return pipeline.run(ctx, async () => {
       if (stream) {
         const stream = await caller.chatStream(ctx, body);
-        await writeSse(reply, stream, ctx, gatewayHeaders(ctx), config.server.body_limit);
+        await writeSse(reply, stream, ctx, config.server.body_limit);
         return reply;
       }
       const response = await caller.chat(ctx, body);
-      return reply.headers(gatewayHeaders(ctx)).type('application/json; charset=utf-8').send(jsonText(response));
+      return sendJson(reply, ctx, jsonText(response));
     });
   });
 }

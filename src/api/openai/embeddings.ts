@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { jsonText } from '../../core/json-text.ts';
-import { gatewayHeaders, requestContext } from '../../server/request.ts';
+import { requestContext, sendJson } from '../../server/request.ts';
 import type { Services } from '../../server/services.ts';
 import { parseEmbeddingsRequest } from './schemas.ts';
 
@@ -13,7 +13,7 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, services: Service
     const ctx = requestContext(req, reply, { surface: 'openai', operation: 'embeddings', model: body.model, stream: false });
     return pipeline.run(ctx, async () => {
       const response = await caller.embeddings(ctx, body);
-      return reply.headers(gatewayHeaders(ctx)).type('application/json; charset=utf-8').send(jsonText(response));
+      return sendJson(reply, ctx, jsonText(response));
     });
   });
 }
