@@ -75,6 +75,15 @@ describe('errors come in the OpenAI shape with the right status and say what to 
     });
   });
 
+  test('a call that outlasts total_ms: 504 naming it', async () => {
+    e2e.fake.fault({ kind: 'latency', ms: 3000 }, { provider: 'openai' });
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'bounded/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }), (e: APIError) => {
+      assert.equal(e.status, 504);
+      assert.match(e.message, /total_ms \(600 ms\)/);
+      return true;
+    });
+  });
+
   test('a stream that stalls mid-way ends with an error event, not a hang', async () => {
     e2e.fake.fault({ kind: 'hang' }, { provider: 'openai' });
     await assert.rejects(e2e.client.chat.completions.create({ model: 'impatient/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], stream: true }), (e: APIError) => e.status === 504);
@@ -300,6 +309,6 @@ describe('health', () => {
     assert.deepEqual(await health.body.json(), { status: 'ok' });
     const ready = await request(`${e2e.gateway.url}/ready`);
     assert.equal(ready.statusCode, 200);
-    assert.deepEqual(((await ready.body.json()) as { providers: string[] }).providers, ['openai', 'anthropic', 'gemini', 'local', 'impatient', 'nowhere']);
+    assert.deepEqual(((await ready.body.json()) as { providers: string[] }).providers, ['openai', 'anthropic', 'gemini', 'local', 'impatient', 'bounded', 'nowhere']);
   });
 });

@@ -28,6 +28,7 @@ providers:
   gemini: { type: gemini, api_key: gemini-fake, base_url: "${fake.url}/gemini" }
   local: { type: vllm, base_url: "${fake.url}/openai/v1" }
   impatient: { type: openai, api_key: k, base_url: "${fake.url}/openai/v1", timeouts: { first_byte_ms: 400, idle_ms: 400 } }
+  bounded: { type: openai, api_key: k, base_url: "${fake.url}/openai/v1", timeouts: { total_ms: 600 } }
   nowhere: { type: openai, api_key: k, base_url: "http://127.0.0.1:9/v1", timeouts: { connect_ms: 1000 } }
 models:
   - name: smart
