@@ -93,7 +93,5 @@ export const configSchema = z
   })
   .strict();
 
-export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
-export type ProviderEntry = z.output<typeof providerSchema>;
 export type ModelEntry = z.output<typeof modelSchema>;

@@ -78,6 +78,15 @@ const TYPE_BY_STATUS: Record<number, ErrorType> = {
   429: 'rate_limit_error',
 };
 
+/** The OpenAI error type for a client-facing status: known 4xx by name, any other 4xx as an invalid request. */
+export function errorTypeFor(status: number): ErrorType {
+  return TYPE_BY_STATUS[status] ?? (status === 504 ? 'timeout_error' : status < 500 ? 'invalid_request_error' : 'upstream_error');
+}
+
+/** A provider answered 2xx with something that is not what its wire format promises. */
+export const badUpstreamResponse = (message: string, provider?: string): GatewayError =>
+  new GatewayError(502, 'upstream_error', message, { code: 'bad_upstream_response', ...(provider !== undefined && { provider }) });
+
 const STANDARD_5XX = new Set([500, 501, 502, 503, 504]);
 
 /**
@@ -92,7 +101,7 @@ export function upstreamError(
   options: { code?: string | null; param?: string | null; retryAfter?: string | undefined } = {},
 ): GatewayError {
   const clientStatus = (status >= 400 && status < 500) || STANDARD_5XX.has(status) ? status : 502;
-  const type = TYPE_BY_STATUS[clientStatus] ?? (clientStatus === 504 ? 'timeout_error' : 'upstream_error');
+  const type = errorTypeFor(clientStatus);
   const headers: Record<string, string> = {};
   if (options.retryAfter) headers['retry-after'] = options.retryAfter;
   return new GatewayError(clientStatus, type, `${provider}: ${message}`, {

@@ -3,7 +3,7 @@
 // different target could avoid (429, 5xx, timeout, unreachable) moves on to the next one, but only before anything
 // has been sent to the client.
 
-import { GatewayError } from '../core/errors.ts';
+import { badUpstreamResponse, GatewayError } from '../core/errors.ts';
 import { parseJson } from '../core/json-text.ts';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../core/types.ts';
 import { transportError, type UpstreamClient, type UpstreamResponse } from '../http/client.ts';
@@ -73,10 +73,7 @@ export class ProviderCaller {
     try {
       return parseJson(text);
     } catch {
-      throw new GatewayError(502, 'upstream_error', `${sent.target.provider.name}: the provider answered with a body that is not JSON`, {
-        code: 'bad_upstream_response',
-        provider: sent.target.provider.name,
-      });
+      throw badUpstreamResponse(`${sent.target.provider.name}: the provider answered with a body that is not JSON`, sent.target.provider.name);
     }
   }
 

@@ -3,9 +3,7 @@
 // that reveals nothing internal.
 
 import type { FastifyReply } from 'fastify';
-import { GatewayError, type ErrorType } from '../core/errors.ts';
-
-const TYPES: Record<number, ErrorType> = { 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error' };
+import { errorTypeFor, GatewayError } from '../core/errors.ts';
 
 export function toGatewayError(err: unknown, bodyLimit: number): GatewayError {
   if (err instanceof GatewayError) return err;
@@ -24,7 +22,7 @@ export function toGatewayError(err: unknown, bodyLimit: number): GatewayError {
     return new GatewayError(400, 'invalid_request_error', `The request body is not valid JSON: ${e.message}`, { code: 'invalid_json' });
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-    return new GatewayError(e.statusCode, TYPES[e.statusCode] ?? 'invalid_request_error', e.message ?? 'Bad request', { code: e.code ?? null });
+    return new GatewayError(e.statusCode, errorTypeFor(e.statusCode), e.message ?? 'Bad request', { code: e.code ?? null });
   }
   return new GatewayError(500, 'api_error', 'The gateway failed to handle this request; report it with the x-request-id header value', { code: 'internal_error' });
 }

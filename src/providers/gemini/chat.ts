@@ -2,7 +2,7 @@
 // reasons, usage, logprobs, errors) is shared with the stream translator, so a streamed answer and a whole one read
 // the same wire fields the same way.
 
-import { badRequest, GatewayError, unsupportedParam, upstreamError } from '../../core/errors.ts';
+import { badRequest, badUpstreamResponse, GatewayError, unsupportedParam, upstreamError } from '../../core/errors.ts';
 import type {
   ChatChoice,
   ChatMessage,
@@ -498,7 +498,7 @@ function tokenLogprob(candidate: LogprobsCandidate): TokenLogprob {
 // Errors
 
 export function badUpstream(message: string): GatewayError {
-  return new GatewayError(502, 'upstream_error', `gemini: ${message}`, { code: 'bad_upstream_response' });
+  return badUpstreamResponse(`gemini: ${message}`);
 }
 
 /** A Gemini `error` object, from a failed response or from inside a stream, as the client's error. */

@@ -3,7 +3,7 @@
 // so new OpenAI parameters work through the gateway on the day they ship. OpenAI-compatible servers reuse it with a
 // few options (src/providers/openai-compatible).
 
-import { badRequest, GatewayError, unsupportedParam, upstreamError } from '../../core/errors.ts';
+import { badRequest, badUpstreamResponse, GatewayError, unsupportedParam, upstreamError } from '../../core/errors.ts';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/types.ts';
 import type { ProviderAdapter, ProviderConfig, UpstreamCall } from '../types.ts';
 import { createOpenAIStreamTranslator } from './stream.ts';
@@ -51,7 +51,7 @@ export function parseOpenAIError(status: number, body: string, retryAfter: strin
 /** The body as the provider sent it, once it is checked to carry the list every client reads. */
 function withList<T>(body: unknown, field: string, what: string): T {
   if (!body || typeof body !== 'object' || !Array.isArray((body as Record<string, unknown>)[field])) {
-    throw new GatewayError(502, 'upstream_error', `upstream returned ${what} with no '${field}'`, { code: 'bad_upstream_response' });
+    throw badUpstreamResponse(`upstream returned ${what} with no '${field}'`);
   }
   return body as T;
 }

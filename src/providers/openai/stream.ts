@@ -1,7 +1,7 @@
 // OpenAI-format streams arrive already in canonical chunks; the translator only checks their shape, surfaces an error
 // sent inside the stream, and notices a stream that stopped without its `[DONE]`.
 
-import { GatewayError, upstreamError } from '../../core/errors.ts';
+import { badUpstreamResponse, GatewayError, upstreamError } from '../../core/errors.ts';
 import { parseJson } from '../../core/json-text.ts';
 import type { ChatChunk } from '../../core/types.ts';
 import type { StreamContext, StreamEvent, StreamTranslator } from '../types.ts';
@@ -19,10 +19,7 @@ export function createOpenAIStreamTranslator(ctx: StreamContext): StreamTranslat
       try {
         chunk = parseJson(ev.data) as typeof chunk;
       } catch {
-        throw new GatewayError(502, 'upstream_error', `${ctx.provider}: stream event is not JSON: ${ev.data.slice(0, 200)}`, {
-          code: 'bad_upstream_response',
-          provider: ctx.provider,
-        });
+        throw badUpstreamResponse(`${ctx.provider}: stream event is not JSON: ${ev.data.slice(0, 200)}`, ctx.provider);
       }
       if (chunk.error) {
         throw upstreamError(ctx.provider, 500, chunk.error.message ?? 'error in stream', { code: chunk.error.code ?? null });
