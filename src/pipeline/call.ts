@@ -87,8 +87,11 @@ export class ProviderCaller {
     return response;
   }
 
-  /** Resolves with a target's stream once it produced its first real chunk (see UpstreamStream.prime). */
-  async chatStream(ctx: RequestContext, req: ChatRequest): Promise<UpstreamStream> {
+  /**
+   * Resolves with a target's stream once it produced its first real chunk (see UpstreamStream.prime). `acceptsText`:
+   * the consumer writes OpenAI chunks and takes them as JSON text, so an OpenAI-format stream is sent on unparsed.
+   */
+  async chatStream(ctx: RequestContext, req: ChatRequest, acceptsText: boolean): Promise<UpstreamStream> {
     return this.attempt(
       ctx,
       (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
@@ -100,7 +103,7 @@ export class ProviderCaller {
           id: completionId(),
           created: nowSeconds(),
         });
-        const stream = new UpstreamStream(sent.response, sent.release, sent.target, translator, ctx);
+        const stream = new UpstreamStream(sent.response, sent.release, sent.target, translator, ctx, acceptsText);
         await stream.prime();
         return stream;
       },

@@ -9,8 +9,15 @@ import type { StreamEvent, StreamTranslator } from '../providers/types.ts';
 import type { Target } from '../routing/router.ts';
 import type { RequestContext } from './context.ts';
 
+/**
+ * A canonical chunk, or the JSON text of one as the upstream sent it (see StreamTranslator.passthrough): a consumer
+ * that writes OpenAI events sends the text on as it is.
+ */
+export type StreamChunk = ChatChunk | string;
+
 /** A chunk that carries something beyond the opening role (content, reasoning, a tool call, a finish or usage). */
-function substantive(chunk: ChatChunk): boolean {
+function substantive(chunk: StreamChunk): boolean {
+  if (typeof chunk === 'string') return true;
   if (chunk.usage) return true;
   return chunk.choices.some((c) => c.finish_reason || c.delta.content || c.delta.reasoning_content || c.delta.tool_calls?.length);
 }
@@ -21,8 +28,12 @@ export class UpstreamStream {
   private readonly decoder = new TextDecoder();
   private readonly body: AsyncIterator<Buffer>;
   /** Translated chunks not yet written. */
-  private pending: ChatChunk[] = [];
+  private pending: StreamChunk[] = [];
   private ended = false;
+  /** Set once a real chunk arrived. */
+  private primed = false;
+  /** Once primed, when the consumer takes chunk text and the translator can give it. */
+  private passthrough = false;
 
   constructor(
     private readonly response: UpstreamResponse,
@@ -30,6 +41,8 @@ export class UpstreamStream {
     readonly target: Target,
     private readonly translator: StreamTranslator,
     private readonly ctx: RequestContext,
+    /** The consumer writes OpenAI chunks and takes them as JSON text (StreamChunk strings). */
+    private readonly acceptsText: boolean,
   ) {
     this.parser = createParser({ onEvent: (e) => this.events.push({ event: e.event, data: e.data }) });
     this.body = response.body[Symbol.asyncIterator]();
@@ -40,16 +53,19 @@ export class UpstreamStream {
    * overload right after the opening) still fails over and reaches the client as a plain HTTP error.
    */
   async prime(): Promise<void> {
-    while (!this.ended && !this.pending.some(substantive)) await this.read();
+    while (!this.ended && !this.primed) await this.read();
   }
 
-  /** Hands every chunk to `write`, waiting on `drained` whenever `write` reports a full buffer, until the end. */
-  async pump(write: (chunk: ChatChunk) => boolean, drained: () => Promise<void>): Promise<void> {
+  /**
+   * Hands the chunks of each upstream read to `write` in one batch (one write to the client instead of one per chunk;
+   * `last` marks the final one), waiting on `drained` whenever `write` reports a full buffer, until the end.
+   */
+  async pump(write: (batch: StreamChunk[], last: boolean) => boolean, drained: () => Promise<void>): Promise<void> {
     try {
       for (;;) {
         const batch = this.pending;
         this.pending = [];
-        for (const chunk of batch) if (!write(chunk)) await drained();
+        if ((batch.length > 0 || this.ended) && !write(batch, this.ended) && !this.ended) await drained();
         if (this.ended) return;
         await this.read();
       }
@@ -84,7 +100,14 @@ export class UpstreamStream {
       return;
     }
     this.parser.feed(this.decoder.decode(next.value, { stream: true }));
-    for (const event of this.events) this.take(this.translator.event(event));
+    for (const event of this.events) {
+      if (this.passthrough) {
+        const chunk = this.translator.passthrough!(event);
+        if (chunk !== null) this.take1(chunk);
+      } else {
+        this.take(this.translator.event(event));
+      }
+    }
     this.events.length = 0;
     if (this.translator.complete?.()) {
       this.ended = true;
@@ -93,9 +116,16 @@ export class UpstreamStream {
   }
 
   private take(chunks: ChatChunk[]): void {
-    for (const chunk of chunks) {
-      if (chunk.usage) this.ctx.usage = chunk.usage;
-      this.pending.push(chunk);
+    for (const chunk of chunks) this.take1(chunk);
+  }
+
+  private take1(chunk: StreamChunk): void {
+    if (typeof chunk !== 'string' && chunk.usage) this.ctx.usage = chunk.usage;
+    this.pending.push(chunk);
+    if (!this.primed && substantive(chunk)) {
+      this.primed = true;
+      // Events before the first real chunk are parsed (to see whether the provider failed at once); later ones need not be.
+      this.passthrough = this.acceptsText && this.translator.passthrough !== undefined;
     }
   }
 }

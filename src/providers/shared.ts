@@ -104,8 +104,12 @@ export function thinkingBudget(effort: ReasoningEffort | undefined): number | un
 }
 
 /** Chat completion ids for providers whose wire format has none. */
+// Ids only need to be unique: a random prefix per process and a counter are as good as a UUID each, and cheaper.
+const ID_PREFIX = crypto.randomUUID().replaceAll('-', '').slice(0, 16);
+let idCounter = 0;
+
 export function completionId(): string {
-  return `chatcmpl-${crypto.randomUUID().replaceAll('-', '')}`;
+  return `chatcmpl-${ID_PREFIX}${(++idCounter).toString(36)}`;
 }
 
 export function toolCallId(): string {

@@ -70,6 +70,13 @@ export interface StreamTranslator {
    * gateway then finishes the client's stream at once instead of waiting for the connection to deliver its last bytes.
    */
   complete?(): boolean;
+  /**
+   * Only for a wire format that already is the canonical one (OpenAI). Like `event`, but an event that needs no
+   * looking into comes back as its own data text, the JSON of one canonical chunk, so the gateway can send it on
+   * unparsed; an event that carries usage or an error is parsed and returned as an object. Null for an event that
+   * carries no chunk ([DONE]).
+   */
+  passthrough?(event: StreamEvent): ChatChunk | string | null;
 }
 
 export interface ProviderAdapter {

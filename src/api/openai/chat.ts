@@ -15,7 +15,7 @@ export function registerChatRoutes(app: FastifyInstance, services: Services): vo
     const ctx = requestContext(req, reply, { surface: 'openai', operation: 'chat', model: body.model, stream });
     return pipeline.run(ctx, async () => {
       if (stream) {
-        const stream = await caller.chatStream(ctx, body);
+        const stream = await caller.chatStream(ctx, body, true);
         await writeSse(reply, stream, ctx, config.server.body_limit);
         return reply;
       }

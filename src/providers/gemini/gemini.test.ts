@@ -505,7 +505,8 @@ test('parseChatResponse: a blocked prompt is a content_filter completion with it
 
 test('parseChatResponse: without responseId or modelVersion, a fresh id and the requested model', () => {
   const res = geminiAdapter.parseChatResponse({ candidates: [{ content: { parts: [{ text: 'ok' }] }, finishReason: 'STOP' }] }, 'models/gemini-2.0-flash');
-  assert.match(res.id, /^chatcmpl-[0-9a-f]{32}$/);
+  assert.match(res.id, /^chatcmpl-[0-9a-z]{17,}$/);
+  assert.notEqual(geminiAdapter.parseChatResponse({ candidates: [{ content: { parts: [{ text: 'ok' }] }, finishReason: 'STOP' }] }, 'm').id, res.id);
   assert.equal(res.model, 'gemini-2.0-flash');
   assert.equal(res.usage, undefined);
 });

@@ -7,6 +7,7 @@ import type { ChatChunk, ChatRequest } from '../../core/types.ts';
 import { PROVIDER_TYPES } from '../registry.ts';
 import type { ProviderConfig, StreamEvent, StreamTranslator } from '../types.ts';
 import { openaiAdapter } from './index.ts';
+import { hasKey } from './stream.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -106,4 +107,33 @@ test('presets are the OpenAI adapter with their wire differences', () => {
   assert.deepEqual(ollama, { model: 'llama3.2', messages: [], max_tokens: 5 });
   assert.equal(PROVIDER_TYPES.ollama!.base_url, 'http://127.0.0.1:11434/v1');
   assert.equal(PROVIDER_TYPES['openai-compatible']!.base_url, undefined);
+});
+
+test('passthrough hands plain events on as their own text and parses only those with usage or an error', () => {
+  const t = openaiAdapter.createStreamTranslator(ctx);
+  const events: StreamEvent[] = [];
+  createParser({ onEvent: (e) => events.push({ data: e.data }) }).feed(fixture('stream-tool-calls.sse'));
+  const out = events.map((e) => t.passthrough!(e));
+  assert.equal(out.at(-1), null, '[DONE] carries no chunk');
+  const texts = out.filter((c): c is string => typeof c === 'string');
+  assert.deepEqual(texts, events.slice(0, texts.length).map((e) => e.data));
+  const usage = out.find((c) => c !== null && typeof c === 'object') as ChatChunk;
+  assert.equal(usage.usage!.total_tokens, 99);
+  assert.equal(t.complete!(), true);
+  assert.throws(() => t.passthrough!({ data: '{"error": {"message":"overloaded"}}' }), (e: GatewayError) => e.status === 500);
+  assert.throws(() => t.passthrough!({ data: 'oops' }), (e: GatewayError) => e.status === 502);
+});
+
+test('passthrough notices a finish_reason in unparsed text, so a server that omits [DONE] is not taken as cut', () => {
+  const t = openaiAdapter.createStreamTranslator(ctx);
+  t.passthrough!({ data: '{"choices":[{"index":0,"delta":{"content":"\\"finish_reason\\": \\"x\\""},"finish_reason":null}]}' });
+  assert.throws(() => t.end(), (e: GatewayError) => e.code === 'stream_interrupted');
+  t.passthrough!({ data: '{"choices":[{"index":0,"delta":{},"finish_reason" : "stop"}], "usage" : null}' });
+  assert.deepEqual(t.end(), []);
+});
+
+test('hasKey matches keys only, never text inside a string value', () => {
+  assert.equal(hasKey('{"a":"\\"usage\\": {"}', 'usage'), false);
+  assert.equal(hasKey('{"a":"usage","usage" :\n {"x":1}}', 'usage', '{'), true);
+  assert.equal(hasKey('{"usage":null}', 'usage', '{'), false);
 });
