@@ -103,6 +103,14 @@ test('unknown keys and bad values are rejected, YAML syntax errors give a line',
   assert.throws(() => parseConfig('server:\n  port: [1\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.line !== undefined && /YAML syntax/.test(err.problems[0]!.message));
 });
 
+test('a field another provider type has is an error on a type without it, with its path and line', () => {
+  assert.throws(() => parseConfig('providers:\n  a:\n    type: openai\n    regoin: us-east-1\n', {}, 'x.yaml'), (err: ConfigError) => {
+    assert.deepEqual(err.problems.map((p) => [p.path, p.line]), [['providers.a.regoin', 4]]);
+    assert.match(err.problems[0]!.message, /unknown field 'regoin' for a provider of type 'openai'/);
+    return true;
+  });
+});
+
 test('an unset variable is an error with its path and line; ${VAR:-} makes it optional', () => {
   const yaml = 'providers:\n  azure:\n    type: openai\n    base_url: ${AZURE_URL}\n    api_key: ${AZURE_KEY:-}\n';
   assert.throws(() => parseConfig(yaml, {}, 'x.yaml'), (err: ConfigError) => {

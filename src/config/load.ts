@@ -2,11 +2,12 @@
 // runtime form the gateway uses. Every problem is reported with its YAML path and, for a file, its line.
 
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
 import type { ProviderConfig } from '../providers/types.ts';
 import { PROVIDER_TYPES } from '../providers/registry.ts';
 import { extractReferences, interpolate, type InterpolationProblem, type Template } from './interpolate.ts';
-import { configSchema, type Config, type ModelEntry } from './schema.ts';
+import { COMMON_PROVIDER_FIELDS, configSchema, type Config, type ModelEntry } from './schema.ts';
 
 export interface ConfigProblem {
   /** Dotted YAML path, e.g. `providers.openai.base_url` or `models[0].targets[1].provider`. */
@@ -53,6 +54,8 @@ export function pathString(path: readonly PropertyKey[]): string {
 
 type LineOf = (path: readonly PropertyKey[]) => number | undefined;
 
+const NO_OPTIONS = z.strictObject({});
+
 function problemsFrom(list: InterpolationProblem[], lineOf: LineOf): ConfigProblem[] {
   return list.map((p) => ({ path: pathString(p.path), line: lineOf(p.path), message: p.message }));
 }
@@ -69,7 +72,18 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
       at(['providers', name, 'type'], `unknown provider type '${entry.type}'; known types: ${Object.keys(PROVIDER_TYPES).join(', ')}`);
       continue;
     }
-    const base_url = entry.base_url ?? type.base_url;
+    const extras = Object.fromEntries(Object.entries(entry).filter(([key]) => !COMMON_PROVIDER_FIELDS.has(key)));
+    const parsedOptions = (type.options ?? NO_OPTIONS).safeParse(extras);
+    if (!parsedOptions.success) {
+      for (const issue of parsedOptions.error.issues) {
+        const path = ['providers', name, ...issue.path];
+        const unknown = issue.code === 'unrecognized_keys';
+        at((unknown ? [...path, issue.keys[0]!] : path) as (string | number)[], unknown ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} for a provider of type '${entry.type}'` : issue.message);
+      }
+      continue;
+    }
+    const options = parsedOptions.data as Record<string, unknown>;
+    const base_url = entry.base_url ?? type.base_url ?? type.default_base_url?.(options);
     if (!base_url) {
       at(['providers', name, 'base_url'], `type '${entry.type}' has no default address: set base_url (e.g. http://127.0.0.1:8000/v1)`);
       continue;
@@ -77,6 +91,7 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
     providers.set(name, {
       name,
       type: entry.type,
+      options,
       api_key: entry.api_key,
       base_url,
       headers: entry.headers,

@@ -40,7 +40,12 @@ export const providerSchema = z
     models: z.array(z.string().min(1)).default([]),
     api_version: z.string().optional(),
   })
-  .strict();
+  // Fields only some provider types have (region, project, deployments, …) are checked against that type's own
+  // options schema when the config is resolved (src/config/load.ts), so a typo is still an error.
+  .catchall(z.unknown());
+
+/** The fields every provider type shares; the rest of a provider entry are the type's options. */
+export const COMMON_PROVIDER_FIELDS = new Set(Object.keys(providerSchema.shape));
 
 export const STRATEGIES = ['fallback', 'weighted', 'round-robin', 'least-busy', 'latency', 'cost'] as const;
 

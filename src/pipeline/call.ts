@@ -44,7 +44,9 @@ export class ProviderCaller {
       ctx.attempts++;
       let sent: Sent | undefined;
       try {
-        const { response, release } = await this.client.send(build(target), target.provider, ctx.abort);
+        let call = build(target);
+        if (target.adapter.authorize) call = await target.adapter.authorize(call, target.provider);
+        const { response, release } = await this.client.send(call, target.provider, ctx.abort);
         sent = { response, release, target };
         if (response.statusCode < 300) return await accept(sent);
         const body = await this.text(sent, ctx);

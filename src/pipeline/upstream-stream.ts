@@ -2,10 +2,10 @@
 // chain of async generators: chunks are translated synchronously from each buffer the socket delivers, so a stream
 // costs one await per upstream read (and per backpressure wait), not several promises per chunk.
 
-import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { ChatChunk } from '../core/types.ts';
 import { transportError, type UpstreamResponse } from '../http/client.ts';
-import type { StreamEvent, StreamTranslator } from '../providers/types.ts';
+import { createSseDecoder } from '../providers/sse.ts';
+import type { StreamDecoder, StreamTranslator } from '../providers/types.ts';
 import type { Target } from '../routing/router.ts';
 import type { RequestContext } from './context.ts';
 
@@ -23,9 +23,7 @@ function substantive(chunk: StreamChunk): boolean {
 }
 
 export class UpstreamStream {
-  private readonly events: StreamEvent[] = [];
-  private readonly parser: EventSourceParser;
-  private readonly decoder = new TextDecoder();
+  private readonly decoder: StreamDecoder;
   private readonly body: AsyncIterator<Buffer>;
   /** Translated chunks not yet written. */
   private pending: StreamChunk[] = [];
@@ -44,7 +42,7 @@ export class UpstreamStream {
     /** The consumer writes OpenAI chunks and takes them as JSON text (StreamChunk strings). */
     private readonly acceptsText: boolean,
   ) {
-    this.parser = createParser({ onEvent: (e) => this.events.push({ event: e.event, data: e.data }) });
+    this.decoder = target.adapter.createStreamDecoder?.() ?? createSseDecoder();
     this.body = response.body[Symbol.asyncIterator]();
   }
 
@@ -99,8 +97,7 @@ export class UpstreamStream {
       this.take(this.translator.end());
       return;
     }
-    this.parser.feed(this.decoder.decode(next.value, { stream: true }));
-    for (const event of this.events) {
+    for (const event of this.decoder.feed(next.value)) {
       if (this.passthrough) {
         const chunk = this.translator.passthrough!(event);
         if (chunk !== null) this.take1(chunk);
@@ -108,7 +105,6 @@ export class UpstreamStream {
         this.take(this.translator.event(event));
       }
     }
-    this.events.length = 0;
     if (this.translator.complete?.()) {
       this.ended = true;
       this.take(this.translator.end());

@@ -1,6 +1,7 @@
 // Provider types by the name used in config (`type:`). Each entry says which adapter speaks its wire format and the
 // defaults a configured provider of that type starts from.
 
+import type { z } from 'zod';
 import type { ProviderAdapter } from './types.ts';
 import { anthropicAdapter, ANTHROPIC_DEFAULT_BASE_URL, ANTHROPIC_DEFAULT_VERSION } from './anthropic/index.ts';
 import { geminiAdapter, GEMINI_DEFAULT_BASE_URL, GEMINI_DEFAULT_VERSION } from './gemini/index.ts';
@@ -10,6 +11,13 @@ import { OPENAI_COMPATIBLE_PRESETS } from './openai-compatible/presets.ts';
 export interface ProviderType {
   adapter: ProviderAdapter;
   base_url?: string;
+  /**
+   * The fields of a provider entry beyond the common ones (region, project, deployments, …), as a strict zod object;
+   * parsed into ProviderConfig.options. A type without it accepts none.
+   */
+  options?: z.ZodType<Record<string, unknown>>;
+  /** A default address that depends on the options (a region, a location), when there is no fixed one. */
+  default_base_url?: (options: Record<string, unknown>) => string | undefined;
   api_version?: string;
   /** Environment variables read by the embedded default (no config file). */
   api_key_env?: string[];

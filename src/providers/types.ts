@@ -29,6 +29,8 @@ export interface ProviderConfig {
   models: string[];
   /** Provider API version where the wire format has one (Gemini: v1beta; Anthropic: the anthropic-version header). */
   api_version?: string | undefined;
+  /** The type's own fields (region, project, deployments, …), as parsed by its options schema (registry.ts). */
+  options: Readonly<Record<string, unknown>>;
 }
 
 export interface UpstreamCall {
@@ -43,6 +45,11 @@ export interface UpstreamCall {
 export interface StreamEvent {
   event?: string | undefined;
   data: string;
+}
+
+/** Turns the bytes of a streamed response into events; stateful, one per stream. Server-sent events by default. */
+export interface StreamDecoder {
+  feed(chunk: Uint8Array): StreamEvent[];
 }
 
 export interface StreamContext {
@@ -91,6 +98,15 @@ export interface ProviderAdapter {
   /** Absent when the provider has no embeddings API; the pipeline then answers 400. */
   buildEmbeddingsRequest?(req: EmbeddingsRequest, model: string, provider: ProviderConfig): UpstreamCall;
   parseEmbeddingsResponse?(body: unknown, model: string): EmbeddingsResponse;
+  /** A stream that is not server-sent events (Bedrock's binary event stream) brings its own decoder. */
+  createStreamDecoder?(): StreamDecoder;
+  /**
+   * Credentials that take more than a static header: a signature over the finished request (AWS SigV4) or a token
+   * fetched and refreshed from an identity service (Google service accounts, Microsoft Entra). Called on every call
+   * after build*Request, the only adapter step that may do I/O; it caches what it can per provider. A failure is a
+   * GatewayError (the provider's credentials are wrong or its token service is unreachable).
+   */
+  authorize?(call: UpstreamCall, provider: ProviderConfig): Promise<UpstreamCall>;
   /** Maps a non-2xx upstream response to the client's error; `retryAfter` is the upstream header, kept as is. */
   parseError(status: number, body: string, retryAfter: string | undefined, provider: string): GatewayError;
 }

@@ -17,6 +17,7 @@ const provider: ProviderConfig = {
   headers: {},
   timeouts: { connect_ms: 1000, first_byte_ms: 1000, idle_ms: 1000, total_ms: 1000 },
   models: ['claude-sonnet-4-5'],
+  options: {},
 };
 
 const MODEL = 'claude-sonnet-4-5';
@@ -912,7 +913,7 @@ test('tool results open a merged user turn, even when the user spoke first', () 
         ],
       },
       'claude-sonnet-4-5',
-      { name: 'anthropic', type: 'anthropic', api_key: 'k', base_url: 'https://api.anthropic.com', headers: {}, timeouts: { connect_ms: 1, first_byte_ms: 1, idle_ms: 1, total_ms: 1 }, models: [] },
+      { name: 'anthropic', type: 'anthropic', api_key: 'k', base_url: 'https://api.anthropic.com', headers: {}, timeouts: { connect_ms: 1, first_byte_ms: 1, idle_ms: 1, total_ms: 1 }, models: [], options: {} },
     ).body!,
   );
   assert.deepEqual(body.messages[2].content.map((b: { type: string }) => b.type), ['tool_result', 'text']);

@@ -22,6 +22,7 @@ const provider: ProviderConfig = {
   headers: {},
   timeouts: { connect_ms: 1000, first_byte_ms: 1000, idle_ms: 1000, total_ms: 1000 },
   models: [],
+  options: {},
 };
 
 const MODEL = 'gemini-2.5-flash';

@@ -19,6 +19,7 @@ const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
   headers: { 'openai-organization': 'org-1' },
   timeouts: { connect_ms: 1, first_byte_ms: 1, idle_ms: 1, total_ms: 1 },
   models: [],
+  options: {},
   ...over,
 });
 
