@@ -7,7 +7,7 @@ import { badUpstreamResponse, GatewayError } from '../core/errors.ts';
 import { parseJson } from '../core/json-text.ts';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../core/types.ts';
 import { transportError, type UpstreamClient, type UpstreamResponse } from '../http/client.ts';
-import type { UpstreamCall } from '../providers/types.ts';
+import type { StreamReader, StreamTranslator, UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
 import type { RequestContext } from './context.ts';
@@ -79,36 +79,41 @@ export class ProviderCaller {
     }
   }
 
+  /** A whole answer: per target, the wire request and how its 2xx body becomes the result. */
+  async call<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, parse: (body: unknown, target: Target) => T): Promise<T> {
+    return this.attempt(ctx, build, async (sent) => parse(await this.json(sent, ctx), sent.target));
+  }
+
   async chat(ctx: RequestContext, req: ChatRequest): Promise<ChatResponse> {
-    const response = await this.attempt(
-      ctx,
-      (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
-      async (sent) => sent.target.adapter.parseChatResponse(await this.json(sent, ctx), sent.target.model),
-    );
+    const response = await this.call(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (body, t) => t.adapter.parseChatResponse(body, t.model));
     ctx.usage = response.usage;
     return response;
   }
 
   /**
-   * Resolves with a target's stream once it produced its first real chunk (see UpstreamStream.prime). `acceptsText`:
-   * the consumer writes OpenAI chunks and takes them as JSON text, so an OpenAI-format stream is sent on unparsed.
+   * A streamed answer: per target, the wire request and the reader of its stream. Resolves with the stream once it
+   * produced its first substantive item (see UpstreamStream.prime).
    */
-  async chatStream(ctx: RequestContext, req: ChatRequest, acceptsText: boolean): Promise<UpstreamStream> {
-    return this.attempt(
-      ctx,
-      (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
-      async (sent) => {
-        const translator = sent.target.adapter.createStreamTranslator({
-          model: sent.target.model,
-          provider: sent.target.provider.name,
+  async stream<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, reader: (target: Target) => StreamReader<T>): Promise<UpstreamStream<T>> {
+    return this.attempt(ctx, build, async (sent) => {
+      const stream = new UpstreamStream(sent.response, sent.release, sent.target, reader(sent.target), ctx);
+      await stream.prime();
+      return stream;
+    });
+  }
+
+  /** A streamed chat completion, read by `read` from each target's translator. */
+  chatStream<T>(ctx: RequestContext, req: ChatRequest, read: (translator: StreamTranslator) => StreamReader<T>): Promise<UpstreamStream<T>> {
+    return this.stream(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (t) =>
+      read(
+        t.adapter.createStreamTranslator({
+          model: t.model,
+          provider: t.provider.name,
           includeUsage: req.stream_options?.include_usage === true,
           id: completionId(),
           created: nowSeconds(),
-        });
-        const stream = new UpstreamStream(sent.response, sent.release, sent.target, translator, ctx, acceptsText);
-        await stream.prime();
-        return stream;
-      },
+        }),
+      ),
     );
   }
 

@@ -1,11 +1,12 @@
-// One upstream server-sent-event body, translated into canonical chunks and pushed to a writer. Push rather than a
-// chain of async generators: chunks are translated synchronously from each buffer the socket delivers, so a stream
-// costs one await per upstream read (and per backpressure wait), not several promises per chunk.
+// One upstream streamed body, decoded into events, read into items for the consumer (canonical chunks, or the
+// provider's own events on a native passthrough) and pushed to a writer. Push rather than a chain of async generators:
+// items are produced synchronously from each buffer the socket delivers, so a stream costs one await per upstream
+// read (and per backpressure wait), not several promises per item.
 
 import type { ChatChunk } from '../core/types.ts';
 import { transportError, type UpstreamResponse } from '../http/client.ts';
 import { createSseDecoder } from '../providers/sse.ts';
-import type { StreamDecoder, StreamTranslator } from '../providers/types.ts';
+import type { StreamDecoder, StreamReader, StreamTranslator } from '../providers/types.ts';
 import type { Target } from '../routing/router.ts';
 import type { RequestContext } from './context.ts';
 
@@ -15,50 +16,78 @@ import type { RequestContext } from './context.ts';
  */
 export type StreamChunk = ChatChunk | string;
 
-/** A chunk that carries something beyond the opening role (content, reasoning, a tool call, a finish or usage). */
-function substantive(chunk: StreamChunk): boolean {
+function substantiveChunk(chunk: StreamChunk): boolean {
   if (typeof chunk === 'string') return true;
   if (chunk.usage) return true;
   return chunk.choices.some((c) => c.finish_reason || c.delta.content || c.delta.reasoning_content || c.delta.tool_calls?.length);
 }
 
-export class UpstreamStream {
+/** Canonical chunks through the provider's translator, as ChatChunk objects. */
+export function canonicalReader(translator: StreamTranslator): StreamReader<ChatChunk> {
+  return {
+    event: (ev) => translator.event(ev),
+    end: () => translator.end(),
+    complete: () => translator.complete?.() ?? false,
+    substantive: substantiveChunk,
+    usage: (chunk) => chunk.usage ?? undefined,
+  };
+}
+
+/**
+ * Canonical chunks for a consumer that writes OpenAI events: once primed, an OpenAI-format stream is handed on as
+ * event text (StreamTranslator.passthrough), parsed only where it carries usage or an error.
+ */
+export function openaiTextReader(translator: StreamTranslator): StreamReader<StreamChunk> {
+  let passthrough = false;
+  return {
+    event: (ev) => {
+      if (!passthrough) return translator.event(ev);
+      const chunk = translator.passthrough!(ev);
+      return chunk === null ? [] : [chunk];
+    },
+    end: () => translator.end(),
+    complete: () => translator.complete?.() ?? false,
+    substantive: substantiveChunk,
+    usage: (chunk) => (typeof chunk === 'string' ? undefined : (chunk.usage ?? undefined)),
+    primed: () => {
+      passthrough = translator.passthrough !== undefined;
+    },
+  };
+}
+
+export class UpstreamStream<T> {
   private readonly decoder: StreamDecoder;
   private readonly body: AsyncIterator<Buffer>;
-  /** Translated chunks not yet written. */
-  private pending: StreamChunk[] = [];
+  /** Items not yet written. */
+  private pending: T[] = [];
   private ended = false;
-  /** Set once a real chunk arrived. */
+  /** Set once a substantive item arrived. */
   private primed = false;
-  /** Once primed, when the consumer takes chunk text and the translator can give it. */
-  private passthrough = false;
 
   constructor(
     private readonly response: UpstreamResponse,
     private readonly release: () => void,
     readonly target: Target,
-    private readonly translator: StreamTranslator,
+    private readonly reader: StreamReader<T>,
     private readonly ctx: RequestContext,
-    /** The consumer writes OpenAI chunks and takes them as JSON text (StreamChunk strings). */
-    private readonly acceptsText: boolean,
   ) {
     this.decoder = target.adapter.createStreamDecoder?.() ?? createSseDecoder();
     this.body = response.body[Symbol.asyncIterator]();
   }
 
   /**
-   * Reads until the first real chunk (or the end), so that a provider failing at once (an error event, a cut, an
-   * overload right after the opening) still fails over and reaches the client as a plain HTTP error.
+   * Reads until the first substantive item (or the end), so that a provider failing at once (an error event, a cut,
+   * an overload right after the opening) still fails over and reaches the client as a plain HTTP error.
    */
   async prime(): Promise<void> {
     while (!this.ended && !this.primed) await this.read();
   }
 
   /**
-   * Hands the chunks of each upstream read to `write` in one batch (one write to the client instead of one per chunk;
+   * Hands the items of each upstream read to `write` in one batch (one write to the client instead of one per item;
    * `last` marks the final one), waiting on `drained` whenever `write` reports a full buffer, until the end.
    */
-  async pump(write: (batch: StreamChunk[], last: boolean) => boolean, drained: () => Promise<void>): Promise<void> {
+  async pump(write: (batch: T[], last: boolean) => boolean, drained: () => Promise<void>): Promise<void> {
     try {
       for (;;) {
         const batch = this.pending;
@@ -81,7 +110,7 @@ export class UpstreamStream {
     this.release();
     const body = this.response.body;
     if (body.destroyed || body.readableEnded) return;
-    if (this.translator.complete?.()) body.dump().catch(() => undefined);
+    if (this.reader.complete()) body.dump().catch(() => undefined);
     else body.destroy();
   }
 
@@ -94,34 +123,26 @@ export class UpstreamStream {
     }
     if (next.done) {
       this.ended = true;
-      this.take(this.translator.end());
+      this.take(this.reader.end());
       return;
     }
-    for (const event of this.decoder.feed(next.value)) {
-      if (this.passthrough) {
-        const chunk = this.translator.passthrough!(event);
-        if (chunk !== null) this.take1(chunk);
-      } else {
-        this.take(this.translator.event(event));
-      }
-    }
-    if (this.translator.complete?.()) {
+    for (const event of this.decoder.feed(next.value)) this.take(this.reader.event(event));
+    if (this.reader.complete()) {
       this.ended = true;
-      this.take(this.translator.end());
+      this.take(this.reader.end());
     }
   }
 
-  private take(chunks: ChatChunk[]): void {
-    for (const chunk of chunks) this.take1(chunk);
-  }
-
-  private take1(chunk: StreamChunk): void {
-    if (typeof chunk !== 'string' && chunk.usage) this.ctx.usage = chunk.usage;
-    this.pending.push(chunk);
-    if (!this.primed && substantive(chunk)) {
-      this.primed = true;
-      // Events before the first real chunk are parsed (to see whether the provider failed at once); later ones need not be.
-      this.passthrough = this.acceptsText && this.translator.passthrough !== undefined;
+  private take(items: T[]): void {
+    for (const item of items) {
+      const usage = this.reader.usage(item);
+      if (usage) this.ctx.usage = usage;
+      this.pending.push(item);
+      if (!this.primed && this.reader.substantive(item)) {
+        this.primed = true;
+        // Events before the first real item are read in full (to see whether the provider failed at once).
+        this.reader.primed?.();
+      }
     }
   }
 }

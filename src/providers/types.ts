@@ -3,7 +3,7 @@
 // so every adapter is tested by replaying fixtures, and the one HTTP client (src/http) does all the sending.
 
 import type { GatewayError } from '../core/errors.ts';
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../core/types.ts';
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, Usage } from '../core/types.ts';
 
 export interface ProviderTimeouts {
   /** TCP/TLS connect. */
@@ -86,6 +86,38 @@ export interface StreamTranslator {
   passthrough?(event: StreamEvent): ChatChunk | string | null;
 }
 
+/** Turns decoded upstream events into the items one consumer writes; stateful, one per stream. */
+export interface StreamReader<T> {
+  /** Throws a GatewayError for an error the upstream reports inside the stream. */
+  event(event: StreamEvent): T[];
+  /** Throws a GatewayError when the stream stopped before its proper end. */
+  end(): T[];
+  /** True once the upstream marked the end in-band; the client's stream then finishes at once. */
+  complete(): boolean;
+  /** An item carrying something beyond the opening: a stream is committed to its target once one arrived. */
+  substantive(item: T): boolean;
+  /** The usage so far, when this item brought news of it. */
+  usage(item: T): Usage | undefined;
+  /** Told once the first substantive item arrived. */
+  primed?(): void;
+}
+
+/** Inbound surfaces that a provider may serve in its own wire format, untranslated. */
+export type NativeSurface = 'anthropic' | 'responses' | 'gemini';
+
+/**
+ * A native passthrough: the client's body goes to the provider with only the model (and the provider's credentials)
+ * changed, and the provider's answer comes back as it is, while the gateway still reads the usage and the errors.
+ */
+export interface NativeAdapter {
+  /** `clientHeaders`: the inbound request's headers, of which the adapter forwards the wire format's own (versions, betas). */
+  buildRequest(body: Record<string, unknown>, model: string, provider: ProviderConfig, clientHeaders: Record<string, string | string[] | undefined>): UpstreamCall;
+  /** Usage from a whole (non-streamed) answer. */
+  usage(body: unknown): Usage | undefined;
+  /** Reads a streamed answer: events are passed on as they came. */
+  createStreamReader(provider: string): StreamReader<StreamEvent>;
+}
+
 export interface ProviderAdapter {
   /**
    * Wire format family: openai | anthropic | gemini. 'openai' is the canonical format itself: such an adapter's parsed
@@ -107,6 +139,8 @@ export interface ProviderAdapter {
    * GatewayError (the provider's credentials are wrong or its token service is unreachable).
    */
   authorize?(call: UpstreamCall, provider: ProviderConfig): Promise<UpstreamCall>;
+  /** Inbound surfaces this provider serves natively (see NativeAdapter). */
+  native?: Partial<Record<NativeSurface, NativeAdapter>>;
   /** Maps a non-2xx upstream response to the client's error; `retryAfter` is the upstream header, kept as is. */
   parseError(status: number, body: string, retryAfter: string | undefined, provider: string): GatewayError;
 }

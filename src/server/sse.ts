@@ -3,7 +3,7 @@
 // ends the stream with an error event (which the OpenAI SDKs raise), never a hang.
 
 import type { FastifyReply } from 'fastify';
-import { CLIENT_CLOSED } from '../core/errors.ts';
+import { CLIENT_CLOSED, type GatewayError } from '../core/errors.ts';
 import { jsonText } from '../core/json-text.ts';
 import type { StreamChunk, UpstreamStream } from '../pipeline/upstream-stream.ts';
 import { ClientAbortedError } from '../http/client.ts';
@@ -11,11 +11,20 @@ import type { RequestContext } from '../pipeline/context.ts';
 import { toGatewayError } from './errors.ts';
 
 
-export async function writeSse(
+/** How one surface writes its server-sent events. */
+export interface SseEncoder<T> {
+  /** The events for one batch of items; `last` is the final batch, after which the stream ends. */
+  encode(batch: T[], last: boolean): string;
+  /** The event that ends a stream which failed after it started. */
+  error(err: GatewayError): string;
+}
+
+export async function writeSse<T>(
   reply: FastifyReply,
-  stream: UpstreamStream,
+  stream: UpstreamStream<T>,
   ctx: RequestContext,
   bodyLimit: number,
+  encoder: SseEncoder<T>,
 ): Promise<void> {
   const res = reply.raw;
   reply.hijack();
@@ -32,7 +41,7 @@ export async function writeSse(
   ctx.ttftMs = performance.now() - ctx.startedAt;
   try {
     // The last batch goes out with the end of the response, so the chunked-encoding terminator shares its write.
-    await stream.pump((batch, last) => (last ? (res.end(sseEvents(batch, true)), true) : res.write(sseEvents(batch, false))), () => drained(res, ctx));
+    await stream.pump((batch, last) => (last ? (res.end(encoder.encode(batch, true)), true) : res.write(encoder.encode(batch, false))), () => drained(res, ctx));
   } catch (err) {
     if (err instanceof ClientAbortedError) {
       ctx.error = CLIENT_CLOSED;
@@ -42,19 +51,22 @@ export async function writeSse(
     }
     const error = toGatewayError(err, bodyLimit);
     ctx.error = error;
-    res.write(`data: ${JSON.stringify(error.toOpenAI())}\n\n`);
+    res.write(encoder.error(error));
   } finally {
     stream.close();
     res.end();
   }
 }
 
-/** One batch as SSE events, written at once: one syscall per upstream read rather than one per chunk. */
-function sseEvents(batch: StreamChunk[], last: boolean): string {
-  let text = '';
-  for (const chunk of batch) text += `data: ${typeof chunk === 'string' ? chunk : jsonText(chunk)}\n\n`;
-  return last ? `${text}data: [DONE]\n\n` : text;
-}
+/** OpenAI chat-completion chunks; one string per batch, so one syscall per upstream read rather than one per chunk. */
+export const openaiChunkEncoder: SseEncoder<StreamChunk> = {
+  encode(batch, last) {
+    let text = '';
+    for (const chunk of batch) text += `data: ${typeof chunk === 'string' ? chunk : jsonText(chunk)}\n\n`;
+    return last ? `${text}data: [DONE]\n\n` : text;
+  },
+  error: (err) => `data: ${JSON.stringify(err.toOpenAI())}\n\n`,
+};
 
 /**
  * A slow reader: wait for it, but not longer than the provider may stay silent (idle_ms), and not after it left; a

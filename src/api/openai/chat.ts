@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { jsonText } from '../../core/json-text.ts';
 import { requestContext, sendJson } from '../../server/request.ts';
 import type { Services } from '../../server/services.ts';
-import { writeSse } from '../../server/sse.ts';
+import { openaiChunkEncoder, writeSse } from '../../server/sse.ts';
+import { openaiTextReader } from '../../pipeline/upstream-stream.ts';
 import { parseChatRequest } from './schemas.ts';
 
 export function registerChatRoutes(app: FastifyInstance, services: Services): void {
@@ -15,8 +16,8 @@ export function registerChatRoutes(app: FastifyInstance, services: Services): vo
     const ctx = requestContext(req, reply, { surface: 'openai', operation: 'chat', model: body.model, stream });
     return pipeline.run(ctx, async () => {
       if (stream) {
-        const stream = await caller.chatStream(ctx, body, true);
-        await writeSse(reply, stream, ctx, config.server.body_limit);
+        const stream = await caller.chatStream(ctx, body, openaiTextReader);
+        await writeSse(reply, stream, ctx, config.server.body_limit, openaiChunkEncoder);
         return reply;
       }
       const response = await caller.chat(ctx, body);

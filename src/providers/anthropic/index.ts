@@ -1,22 +1,15 @@
-// Anthropic Messages API adapter. Translates the canonical (OpenAI) shape both ways; Anthropic has no embeddings API,
-// so the adapter leaves the embeddings methods out and the pipeline answers such requests with a 400.
+// Anthropic Messages API adapter. Translates the canonical (OpenAI) shape both ways, and serves the Anthropic surface
+// natively (native.ts). Anthropic has no embeddings API, so the adapter leaves the embeddings methods out and the
+// pipeline answers such requests with a 400.
 
-import type { ProviderAdapter, ProviderConfig, UpstreamCall } from '../types.ts';
+import type { ProviderAdapter, UpstreamCall } from '../types.ts';
 import { fromAnthropicResponse, toAnthropicRequest } from './chat.ts';
 import { parseAnthropicError } from './errors.ts';
+import { anthropicNative } from './native.ts';
 import { createAnthropicStreamTranslator } from './stream.ts';
+import { anthropicHeaders, messagesUrl } from './wire.ts';
 
-export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
-export const ANTHROPIC_DEFAULT_VERSION = '2023-06-01';
-
-function headersFor(provider: ProviderConfig): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'anthropic-version': provider.api_version ?? ANTHROPIC_DEFAULT_VERSION,
-  };
-  if (provider.api_key) headers['x-api-key'] = provider.api_key;
-  return Object.assign(headers, provider.headers);
-}
+export { ANTHROPIC_DEFAULT_BASE_URL, ANTHROPIC_DEFAULT_VERSION } from './wire.ts';
 
 export const anthropicAdapter: ProviderAdapter = {
   format: 'anthropic',
@@ -24,13 +17,14 @@ export const anthropicAdapter: ProviderAdapter = {
   buildChatRequest(req, model, provider): UpstreamCall {
     return {
       method: 'POST',
-      url: `${provider.base_url.replace(/\/+$/, '')}/v1/messages`,
-      headers: headersFor(provider),
+      url: messagesUrl(provider),
+      headers: anthropicHeaders(provider),
       body: JSON.stringify(toAnthropicRequest(req, model, provider.name)),
     };
   },
 
   parseChatResponse: fromAnthropicResponse,
   createStreamTranslator: createAnthropicStreamTranslator,
+  native: { anthropic: anthropicNative },
   parseError: parseAnthropicError,
 };
