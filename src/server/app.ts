@@ -50,7 +50,8 @@ export function buildApp(services: Services): FastifyInstance {
     const error = toGatewayError(err, bodyLimit);
     if (error.status >= 500 && !(err instanceof GatewayError)) logger.error({ err, request_id: req.id }, 'unhandled error');
     if (reply.sent || reply.raw.headersSent) return;
-    return sendError(reply, error);
+    // A surface with its own error shape (Anthropic, Gemini) names it in its route's config.
+    return sendError(reply, error, req.routeOptions.config?.errorShape);
   });
   app.setNotFoundHandler((req, reply) =>
     sendError(

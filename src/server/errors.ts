@@ -27,7 +27,19 @@ export function toGatewayError(err: unknown, bodyLimit: number): GatewayError {
   return new GatewayError(500, 'api_error', 'The gateway failed to handle this request; report it with the x-request-id header value', { code: 'internal_error' });
 }
 
-export function sendError(reply: FastifyReply, err: GatewayError): FastifyReply {
+/** An error body in a surface's own shape (OpenAI's by default; Anthropic's and Gemini's on their surfaces). */
+export type ErrorShape = (err: GatewayError) => unknown;
+
+export const openaiErrorShape: ErrorShape = (err) => err.toOpenAI();
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by a surface whose clients expect errors in another shape: `app.post(path, { config: { errorShape } }, …)`. */
+    errorShape?: ErrorShape;
+  }
+}
+
+export function sendError(reply: FastifyReply, err: GatewayError, shape: ErrorShape = openaiErrorShape): FastifyReply {
   if (err.provider) reply.header('x-switchboard-provider', err.provider);
-  return reply.code(err.status).headers(err.headers).send(err.toOpenAI());
+  return reply.code(err.status).headers(err.headers).send(shape(err));
 }
