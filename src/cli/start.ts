@@ -1,6 +1,7 @@
 // `switchboard start`: load the configuration, listen, say where and with what, and shut down cleanly on SIGTERM.
 
 import { loadConfig, type GatewayConfig } from '../config/load.ts';
+import { PROVIDER_TYPES } from '../providers/registry.ts';
 import { createLogger } from '../observability/logger.ts';
 import { buildApp } from '../server/app.ts';
 import { createServices } from '../server/services.ts';
@@ -12,7 +13,9 @@ export function banner(config: GatewayConfig, url: string, version: string): str
   } else {
     lines.push('  providers:');
     for (const p of config.providers.values()) {
-      lines.push(`    ${p.name} (${p.type}) ${p.base_url}${p.api_key ? '' : ' [no api key]'}`);
+      // Signed or token-based credentials (Bedrock, Vertex, Entra) are not an api key; their adapter checks them itself.
+      const keyless = !p.api_key && !PROVIDER_TYPES[p.type]?.adapter.authorize;
+      lines.push(`    ${p.name} (${p.type}) ${p.base_url}${keyless ? ' [no api key]' : ''}`);
     }
   }
   for (const m of config.models) {

@@ -142,3 +142,9 @@ test('the embedded default takes providers from the usual environment variables'
   assert.equal(config.server.port, 4000);
   assert.equal(embeddedConfig({}).providers.size, 0);
 });
+
+test('the embedded default skips a key whose address is missing, and uses it when it is there', () => {
+  assert.equal(embeddedConfig({ AZURE_OPENAI_API_KEY: 'az' }).providers.size, 0);
+  const azure = embeddedConfig({ AZURE_OPENAI_API_KEY: 'az', AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com' }).providers.get('azure-openai')!;
+  assert.equal(azure.base_url, 'https://r.openai.azure.com');
+});

@@ -177,6 +177,8 @@ export function embeddedConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     const key = def.api_key_env?.map((name) => env[name]).find((v) => v);
     if (!key) continue;
     const base_url = def.base_url_env ? env[def.base_url_env] : undefined;
+    // A key without the address it belongs to (AZURE_OPENAI_API_KEY without AZURE_OPENAI_ENDPOINT) sets up nothing.
+    if (!base_url && !def.base_url && !def.default_base_url) continue;
     providers[type] = { type, api_key: key, ...(base_url && { base_url }) };
   }
   return build({ providers }, EMBEDDED_SOURCE, () => undefined);

@@ -78,7 +78,7 @@ export class UpstreamClient {
         method: call.method,
         path: url.pathname + url.search,
         headers: call.headers,
-        body: call.body ?? null,
+        body: call.bytes ?? call.body ?? null,
         signal,
         headersTimeout: provider.timeouts.first_byte_ms,
         bodyTimeout: provider.timeouts.idle_ms,

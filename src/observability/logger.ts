@@ -3,18 +3,13 @@
 
 import { pino, type Logger } from 'pino';
 
+/** Provider credential fields (API keys, Entra secrets and tokens, AWS keys, Google service-account material). */
+const SECRET_FIELDS = ['api_key', 'client_secret', 'azure_ad_token', 'secret_access_key', 'session_token', 'credentials', 'private_key'];
+const SECRET_HEADERS = ['authorization', '["x-api-key"]', '["api-key"]', '["x-goog-api-key"]', '["x-amz-security-token"]'];
+
 export const REDACT_PATHS = [
-  'api_key',
-  '*.api_key',
-  '*.*.api_key',
-  'headers.authorization',
-  'headers["x-api-key"]',
-  'headers["api-key"]',
-  'headers["x-goog-api-key"]',
-  '*.headers.authorization',
-  '*.headers["x-api-key"]',
-  '*.headers["api-key"]',
-  '*.headers["x-goog-api-key"]',
+  ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]),
+  ...SECRET_HEADERS.flatMap((h) => [`headers${h.startsWith('[') ? h : `.${h}`}`, `*.headers${h.startsWith('[') ? h : `.${h}`}`]),
 ];
 
 export function createLogger(options: { level: string; pretty?: boolean }, destination?: NodeJS.WritableStream): Logger {

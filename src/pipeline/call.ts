@@ -10,6 +10,7 @@ import { transportError, type UpstreamClient, type UpstreamResponse } from '../h
 import type { StreamReader, StreamTranslator, UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
+import { ByteStream } from './byte-stream.ts';
 import type { RequestContext } from './context.ts';
 import { asFloatRequest, needsPacking, packBase64 } from './embeddings-encoding.ts';
 import { UpstreamStream } from './upstream-stream.ts';
@@ -28,6 +29,17 @@ function canTryNext(err: unknown): boolean {
 
 /** A 2xx answer being read; `release` stops the provider's total_ms clock once its body is done with. */
 type Sent = { response: UpstreamResponse; release: () => void; target: Target };
+
+/** A fresh translator for one stream of `req` from `target`. */
+export function streamTranslator(target: Target, req: ChatRequest): StreamTranslator {
+  return target.adapter.createStreamTranslator({
+    model: target.model,
+    provider: target.provider.name,
+    includeUsage: req.stream_options?.include_usage === true,
+    id: completionId(),
+    created: nowSeconds(),
+  });
+}
 
 export class ProviderCaller {
   constructor(private readonly client: UpstreamClient) {}
@@ -59,9 +71,14 @@ export class ProviderCaller {
     }
   }
 
-  private async text(sent: Sent, ctx: RequestContext): Promise<string> {
+  private text(sent: Sent, ctx: RequestContext): Promise<string> {
+    return this.read(sent, ctx, (body) => body.text());
+  }
+
+  /** The whole body, taken by `how` (as text, as bytes). */
+  private async read<T>(sent: Sent, ctx: RequestContext, how: (body: UpstreamResponse['body']) => Promise<T>): Promise<T> {
     try {
-      return await sent.response.body.text();
+      return await how(sent.response.body);
     } catch (err) {
       throw transportError(err, sent.target.provider, ctx.abort, 'body');
     } finally {
@@ -84,6 +101,26 @@ export class ProviderCaller {
     return this.attempt(ctx, build, async (sent) => parse(await this.json(sent, ctx), sent.target));
   }
 
+  /** A whole answer as bytes with its content type, for answers that need not be JSON (a transcript as text, SRT, VTT). */
+  async bytes(ctx: RequestContext, build: (target: Target) => UpstreamCall): Promise<{ body: Uint8Array; contentType: string | undefined }> {
+    return this.attempt(ctx, build, async (sent) => ({
+      body: await this.read(sent, ctx, (body) => body.bytes()),
+      contentType: header(sent.response.headers['content-type']),
+    }));
+  }
+
+  /**
+   * An answer sent on unparsed as it arrives (audio). Resolves once its first bytes arrived, so a provider that fails
+   * before sending any still fails over.
+   */
+  async pipe(ctx: RequestContext, build: (target: Target) => UpstreamCall): Promise<ByteStream> {
+    return this.attempt(ctx, build, async (sent) => {
+      const stream = new ByteStream(sent.response, sent.release, sent.target, header(sent.response.headers['content-type']), ctx);
+      await stream.prime();
+      return stream;
+    });
+  }
+
   async chat(ctx: RequestContext, req: ChatRequest): Promise<ChatResponse> {
     const response = await this.call(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (body, t) => t.adapter.parseChatResponse(body, t.model));
     ctx.usage = response.usage;
@@ -104,17 +141,7 @@ export class ProviderCaller {
 
   /** A streamed chat completion, read by `read` from each target's translator. */
   chatStream<T>(ctx: RequestContext, req: ChatRequest, read: (translator: StreamTranslator) => StreamReader<T>): Promise<UpstreamStream<T>> {
-    return this.stream(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (t) =>
-      read(
-        t.adapter.createStreamTranslator({
-          model: t.model,
-          provider: t.provider.name,
-          includeUsage: req.stream_options?.include_usage === true,
-          id: completionId(),
-          created: nowSeconds(),
-        }),
-      ),
-    );
+    return this.stream(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (t) => read(streamTranslator(t, req)));
   }
 
   async embeddings(ctx: RequestContext, req: EmbeddingsRequest): Promise<EmbeddingsResponse> {

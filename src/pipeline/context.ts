@@ -3,10 +3,11 @@
 import type { GatewayError } from '../core/errors.ts';
 import type { RequestAbort } from '../http/abort.ts';
 import type { Usage } from '../core/types.ts';
+import type { OpenAIOperation } from '../providers/types.ts';
 import type { Route, Target } from '../routing/router.ts';
 
-export type Surface = 'openai';
-export type Operation = 'chat' | 'embeddings';
+export type Surface = 'openai' | 'anthropic' | 'responses' | 'gemini';
+export type Operation = 'chat' | 'embeddings' | 'count_tokens' | OpenAIOperation;
 
 export interface RequestContext {
   id: string;

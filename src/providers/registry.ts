@@ -4,9 +4,15 @@
 import type { z } from 'zod';
 import type { ProviderAdapter } from './types.ts';
 import { anthropicAdapter, ANTHROPIC_DEFAULT_BASE_URL, ANTHROPIC_DEFAULT_VERSION } from './anthropic/index.ts';
+import { cohereAdapter, COHERE_DEFAULT_BASE_URL } from './cohere/index.ts';
+import { azureOpenAIAdapter } from './azure/index.ts';
+import { bedrockAdapter, bedrockBaseUrl, bedrockOptionsSchema } from './bedrock/index.ts';
+import { AZURE_DEFAULT_API_VERSION, azureOptionsSchema } from './azure/options.ts';
 import { geminiAdapter, GEMINI_DEFAULT_BASE_URL, GEMINI_DEFAULT_VERSION } from './gemini/index.ts';
+import { mistralAdapter, MISTRAL_DEFAULT_BASE_URL } from './mistral/index.ts';
 import { createOpenAIAdapter, openaiAdapter, OPENAI_DEFAULT_BASE_URL } from './openai/index.ts';
 import { OPENAI_COMPATIBLE_PRESETS } from './openai-compatible/presets.ts';
+import { vertexAdapter, vertexBaseUrl, vertexOptions, VERTEX_DEFAULT_VERSION } from './vertex/index.ts';
 
 export interface ProviderType {
   adapter: ProviderAdapter;
@@ -46,7 +52,7 @@ export const PROVIDER_TYPES: Record<string, ProviderType> = {
     base_url: OPENAI_DEFAULT_BASE_URL,
     api_key_env: ['OPENAI_API_KEY'],
     base_url_env: 'OPENAI_BASE_URL',
-    model_pattern: /^(gpt-|chatgpt-|o[1-9](-|$)|text-embedding-|davinci|babbage|omni-)/,
+    model_pattern: /^(gpt-|chatgpt-|o[1-9](-|$)|text-embedding-|davinci|babbage|omni-|text-moderation-|dall-e-|tts-|whisper-)/,
   },
   anthropic: {
     adapter: anthropicAdapter,
@@ -62,7 +68,44 @@ export const PROVIDER_TYPES: Record<string, ProviderType> = {
     api_version: GEMINI_DEFAULT_VERSION,
     api_key_env: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
     base_url_env: 'GEMINI_BASE_URL',
-    model_pattern: /^(gemini-|gemma-|text-embedding-004|embedding-001)/,
+    model_pattern: /^(gemini-|gemma-|imagen-|text-embedding-004|embedding-001)/,
+  },
+  // No default address: every Azure OpenAI resource has its own endpoint (https://<resource>.openai.azure.com).
+  'azure-openai': {
+    adapter: azureOpenAIAdapter,
+    options: azureOptionsSchema,
+    api_version: AZURE_DEFAULT_API_VERSION,
+    api_key_env: ['AZURE_OPENAI_API_KEY'],
+    base_url_env: 'AZURE_OPENAI_ENDPOINT',
+  },
+  // The host follows the location; credentials come from a Google service account, not an api_key.
+  vertex: {
+    adapter: vertexAdapter,
+    options: vertexOptions,
+    default_base_url: vertexBaseUrl,
+    api_version: VERTEX_DEFAULT_VERSION,
+  },
+  // The host follows the region; requests are signed with AWS SigV4 unless api_key holds a Bedrock API key.
+  bedrock: {
+    adapter: bedrockAdapter,
+    options: bedrockOptionsSchema(process.env),
+    default_base_url: bedrockBaseUrl,
+    api_key_env: ['AWS_BEARER_TOKEN_BEDROCK'],
+    // Bedrock's own ids: a vendor prefix (anthropic., amazon., meta., …), optionally behind a cross-region profile (us., eu., global.), or an ARN.
+    model_pattern: /^(arn:aws[\w-]*:bedrock:|((us|eu|apac|jp|au|ca|us-gov|global)\.)?(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\.[\w-])/,
+  },
+  cohere: {
+    adapter: cohereAdapter,
+    base_url: COHERE_DEFAULT_BASE_URL,
+    api_key_env: ['COHERE_API_KEY', 'CO_API_KEY'],
+    base_url_env: 'CO_API_URL',
+    model_pattern: /^(command-|embed-)/,
+  },
+  mistral: {
+    adapter: mistralAdapter,
+    base_url: MISTRAL_DEFAULT_BASE_URL,
+    api_key_env: ['MISTRAL_API_KEY'],
+    model_pattern: /^(mistral-|magistral-|ministral-|codestral-|devstral-|pixtral-|open-mistral-|open-mixtral-)/,
   },
   ...presets,
 };

@@ -103,6 +103,12 @@ export function thinkingBudget(effort: ReasoningEffort | undefined): number | un
   return THINKING_BUDGETS[effort];
 }
 
+/** The other way, for surfaces that take a budget: the smallest reasoning effort that allows at least `budget` tokens. */
+export function effortForBudget(budget: number): Exclude<ReasoningEffort, 'none'> {
+  const levels = Object.entries(THINKING_BUDGETS) as [Exclude<ReasoningEffort, 'none'>, number][];
+  return (levels.find(([, tokens]) => tokens >= budget) ?? levels.at(-1)!)[0];
+}
+
 /** Chat completion ids for providers whose wire format has none. */
 // Ids only need to be unique: a random prefix per process and a counter are as good as a UUID each, and cheaper.
 const ID_PREFIX = crypto.randomUUID().replaceAll('-', '').slice(0, 16);
@@ -118,4 +124,36 @@ export function toolCallId(): string {
 
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A tool call's arguments as the JSON object translating providers take; `param` names the field in a 400. */
+export function toolArguments(args: string, param: string): Record<string, unknown> {
+  // Some clients send "" for a call without arguments; it means the same as {}.
+  if (args.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch (err) {
+    throw badRequest(`${param} is not valid JSON (${(err as Error).message})`, param);
+  }
+  if (!isPlainObject(parsed)) throw badRequest(`${param} must be a JSON object`, param);
+  return parsed;
+}
+
+/** The limits Claude puts on sampling and tool forcing while extended thinking is on (wherever Claude is served). */
+export function checkClaudeThinking(req: ChatRequest, provider: string): void {
+  const why = 'with reasoning_effort set (Claude extended thinking)';
+  if (req.temperature != null && req.temperature !== 1) {
+    throw unsupportedParam(provider, 'temperature', `${why} temperature must be 1 or unset.`);
+  }
+  if (req.top_p != null && req.top_p < 0.95) {
+    throw unsupportedParam(provider, 'top_p', `${why} top_p must be at least 0.95 or unset.`);
+  }
+  if (req.tool_choice === 'required' || typeof req.tool_choice === 'object') {
+    throw unsupportedParam(provider, 'tool_choice', `${why} only tool_choice 'auto' or 'none' is allowed.`);
+  }
 }

@@ -39,6 +39,8 @@ export interface UpstreamCall {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /** A binary body, sent instead of `body` (a multipart upload). */
+  bytes?: Uint8Array;
 }
 
 /** One server-sent event as it came off the upstream stream. */
@@ -116,6 +118,54 @@ export interface NativeAdapter {
   usage(body: unknown): Usage | undefined;
   /** Reads a streamed answer: events are passed on as they came. */
   createStreamReader(provider: string): StreamReader<StreamEvent>;
+  /** The surface's token-counting endpoint, where the provider has one (Anthropic's /v1/messages/count_tokens). */
+  buildCountTokensRequest?(body: Record<string, unknown>, model: string, provider: ProviderConfig, clientHeaders: Record<string, string | string[] | undefined>): UpstreamCall;
+  /**
+   * For a wire format that names the operation in the URL rather than in the body (Gemini's models/{model}:{method}):
+   * the call for a method other than the one buildRequest makes (streamGenerateContent, countTokens, embedContent,
+   * batchEmbedContents).
+   */
+  buildMethodRequest?(method: string, body: Record<string, unknown>, model: string, provider: ProviderConfig): UpstreamCall;
+}
+
+/** One field of a multipart form as the client sent it: a text value, or a file. */
+export type FormField = { name: string; value: string } | { name: string; filename: string; contentType: string; data: Uint8Array };
+
+/**
+ * The OpenAI endpoints beyond chat and embeddings (src/api/openai/passthrough.ts), each with the request body it takes:
+ * JSON, or a multipart form for audio uploads.
+ */
+export interface OperationBodies {
+  /** Legacy text completions (/v1/completions). */
+  completions: Record<string, unknown>;
+  /** Image generation (/v1/images/generations). */
+  images: Record<string, unknown>;
+  /** Audio transcription (/v1/audio/transcriptions), a multipart upload. */
+  transcriptions: FormField[];
+  /** Text to speech (/v1/audio/speech). */
+  speech: Record<string, unknown>;
+  /** Moderation (/v1/moderations). */
+  moderations: Record<string, unknown>;
+}
+
+export type OpenAIOperation = keyof OperationBodies;
+
+/** How a provider serves one OpenAI operation. */
+export interface OperationAdapter<B> {
+  /** The wire request for the client's body, with `model` (the target's) in place of the client's. */
+  buildRequest(body: B, model: string, provider: ProviderConfig): UpstreamCall;
+  /**
+   * Turns a whole JSON answer into OpenAI's shape. Absent for a provider that speaks OpenAI's wire format: its answer,
+   * streamed or whole, JSON or not, goes back to the client as it came.
+   */
+  parseResponse?(body: unknown, model: string): object;
+  /** The usage a whole JSON answer (as the provider sent it) reports, if any. */
+  usage?(body: unknown): Usage | undefined;
+  /**
+   * Reads a streamed answer in OpenAI's event format (legacy completions with `stream: true`), passing each event's
+   * data on as it came. Absent when the provider cannot stream this operation.
+   */
+  createStreamReader?(provider: string): StreamReader<string>;
 }
 
 export interface ProviderAdapter {
@@ -139,6 +189,8 @@ export interface ProviderAdapter {
    * GatewayError (the provider's credentials are wrong or its token service is unreachable).
    */
   authorize?(call: UpstreamCall, provider: ProviderConfig): Promise<UpstreamCall>;
+  /** The OpenAI operations beyond chat and embeddings this provider serves; any other is a 400 naming the provider. */
+  operations?: { [K in OpenAIOperation]?: OperationAdapter<OperationBodies[K]> };
   /** Inbound surfaces this provider serves natively (see NativeAdapter). */
   native?: Partial<Record<NativeSurface, NativeAdapter>>;
   /** Maps a non-2xx upstream response to the client's error; `retryAfter` is the upstream header, kept as is. */

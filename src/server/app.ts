@@ -4,10 +4,18 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.ts';
 import { ClientAbortedError } from '../http/client.ts';
+import { registerAnthropicRoutes } from '../api/anthropic/messages.ts';
+import { registerGeminiRoutes } from '../api/gemini/routes.ts';
 import { registerChatRoutes } from '../api/openai/chat.ts';
 import { registerEmbeddingsRoutes } from '../api/openai/embeddings.ts';
+import { registerAudioRoutes } from '../api/openai/audio.ts';
+import { registerBatchRoutes } from '../api/openai/batch.ts';
+import { registerCompletionsRoutes } from '../api/openai/completions.ts';
+import { registerImageRoutes } from '../api/openai/images.ts';
+import { registerModerationRoutes } from '../api/openai/moderations.ts';
 import { registerModelRoutes } from '../api/openai/models.ts';
 import { registerHealthRoutes } from '../api/health/routes.ts';
+import { registerResponsesRoutes } from '../api/responses/route.ts';
 import { sendError, toGatewayError } from './errors.ts';
 import type { Services } from './services.ts';
 
@@ -64,5 +72,13 @@ export function buildApp(services: Services): FastifyInstance {
   registerModelRoutes(app, services);
   registerChatRoutes(app, services);
   registerEmbeddingsRoutes(app, services);
+  registerCompletionsRoutes(app, services);
+  registerImageRoutes(app, services);
+  registerAudioRoutes(app, services);
+  registerModerationRoutes(app, services);
+  registerBatchRoutes(app, services);
+  registerAnthropicRoutes(app, services);
+  registerResponsesRoutes(app, services);
+  registerGeminiRoutes(app, services);
   return app;
 }

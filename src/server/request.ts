@@ -28,11 +28,14 @@ export function requestContext(
   });
 }
 
-/** The key a client presents, the way each SDK family sends it: OpenAI (Bearer), Anthropic (x-api-key), Azure (api-key). */
+/**
+ * The key a client presents, the way each SDK family sends it: OpenAI (Bearer), Anthropic (x-api-key), Azure (api-key),
+ * Google GenAI (x-goog-api-key).
+ */
 export function credentialOf(req: FastifyRequest): string | undefined {
   const authorization = req.headers.authorization;
   if (authorization?.startsWith('Bearer ')) return authorization.slice(7).trim();
-  const key = req.headers['x-api-key'] ?? req.headers['api-key'];
+  const key = req.headers['x-api-key'] ?? req.headers['api-key'] ?? req.headers['x-goog-api-key'];
   return typeof key === 'string' ? key : undefined;
 }
 

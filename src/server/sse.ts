@@ -72,7 +72,7 @@ export const openaiChunkEncoder: SseEncoder<StreamChunk> = {
  * A slow reader: wait for it, but not longer than the provider may stay silent (idle_ms), and not after it left; a
  * reader that stopped reading would otherwise hold the upstream connection until total_ms.
  */
-function drained(res: NodeJS.WritableStream, ctx: RequestContext): Promise<void> {
+export function drained(res: NodeJS.WritableStream, ctx: RequestContext): Promise<void> {
   return new Promise((resolve, reject) => {
     const finish = (err?: Error) => {
       clearTimeout(timer);

@@ -36,7 +36,7 @@ function receivedText(r: RecordedRequest): string {
   return JSON.stringify(r.body);
 }
 
-for (const [provider, model] of Object.entries(PROVIDER_MODELS) as [RecordedRequest['provider'], string][]) {
+for (const [provider, model] of Object.entries(PROVIDER_MODELS) as [keyof typeof PROVIDER_MODELS, string][]) {
   describe(`OpenAI SDK -> gateway -> ${provider}`, () => {
     test('chat: system + developer + multi-turn, usage mapped', async () => {
       e2e.fake.script({ text: 'Bonjour!', usage: { input: 30, output: 4, cached: 10 } }, { provider });

@@ -125,7 +125,8 @@ function messageStream(model: string, r: Resolved): Reply {
   return { kind: 'sse', events };
 }
 
-function messages(body: any): Generation | JsonReply {
+/** A Messages API call; Vertex's rawPredict reuses it with the model from its URL put into the body. */
+export function messages(body: any): Generation | JsonReply {
   if (!isObject(body)) return error(400, 'Request body must be a JSON object');
   for (const field of ['model', 'max_tokens', 'messages']) {
     if (body[field] === undefined) return error(400, `${field}: Field required`);
@@ -138,12 +139,18 @@ function messages(body: any): Generation | JsonReply {
   };
 }
 
+/** The count is the fake's usual rough one, so a test can tell a provider's count from the gateway's estimate. */
+function countTokens(body: any): JsonReply {
+  if (!isObject(body) || !Array.isArray(body.messages)) return error(400, 'messages: Field required');
+  return { kind: 'json', status: 200, body: { input_tokens: 1000 + Math.ceil(conversation(body).chars / 4) } };
+}
+
 function route({ method, path, headers }: RouteInput): Route {
-  if (method !== 'POST' || path !== '/v1/messages') return error(404, 'Not Found');
+  if (method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) return error(404, 'Not Found');
   // API keys come as x-api-key; OAuth tokens (and newer SDKs' keys) as a bearer Authorization header.
   if (!headers['x-api-key'] && !headers.authorization) return error(401, 'x-api-key header is required');
   if (!headers['anthropic-version']) return error(400, 'anthropic-version: header is required');
-  return messages;
+  return path === '/v1/messages' ? messages : countTokens;
 }
 
 export const anthropic: WireFormat = { name: 'anthropic', prefix: '/anthropic', route, error };

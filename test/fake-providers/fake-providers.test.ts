@@ -227,7 +227,7 @@ describe('openai wire format', () => {
     assert.equal(noMessages.status, 400);
     assert.equal(noMessages.json().error.param, 'messages');
 
-    const nowhere = await post('/mistral/v1/chat/completions', {});
+    const nowhere = await post('/nowhere/v1/chat/completions', {});
     assert.equal(nowhere.status, 404);
     assert.equal(typeof nowhere.json().error.message, 'string');
   });

@@ -1,6 +1,7 @@
 // Gemini API wire format (generativelanguage.googleapis.com): generateContent, streamGenerateContent (SSE with
-// ?alt=sse, else one JSON array), embedContent and batchEmbedContents, keyed by x-goog-api-key or ?key=.
+// ?alt=sse, else one JSON array), countTokens, embedContent and batchEmbedContents, keyed by x-goog-api-key or ?key=.
 
+import { FAKE_PNG } from './openai-operations.ts';
 import { nextId, pieces, textOf } from './scenario.ts';
 import type { Conversation, Generation, JsonReply, Reply, Resolved, Route, RouteInput, WireFormat } from './types.ts';
 
@@ -104,7 +105,8 @@ function generateStream(model: string, sse: boolean, r: Resolved): Reply {
   return { kind: 'json', status: 200, body: list };
 }
 
-function generation(model: string, method: string, query: Record<string, string>) {
+/** A generateContent call, which Vertex's publishers/google endpoints reuse. */
+export function generation(model: string, method: string, query: Record<string, string>) {
   return (body: any): Generation | JsonReply => {
     if (!isObject(body) || !Array.isArray(body.contents) || body.contents.length === 0) {
       return error(400, '* GenerateContentRequest.contents: contents is not specified\n');
@@ -136,6 +138,24 @@ function embedding(batch: boolean) {
   };
 }
 
+/** Imagen (models/imagen-…:predict): one PNG per requested sample. */
+function predict(body: any): Generation | JsonReply {
+  const prompt = isObject(body) && Array.isArray(body.instances) ? body.instances[0]?.prompt : undefined;
+  if (typeof prompt !== 'string') return error(400, '* PredictRequest.instances[0].prompt: prompt is not specified\n');
+  const count = typeof body.parameters?.sampleCount === 'number' ? body.parameters.sampleCount : 4;
+  return {
+    conversation: { chars: prompt.length, lastUserText: prompt, endsWithToolResult: false },
+    render: (): Reply => ({ kind: 'json', status: 200, body: { predictions: Array.from({ length: count }, () => ({ mimeType: 'image/png', bytesBase64Encoded: FAKE_PNG })) } }),
+  };
+}
+
+/** The count is the fake's usual rough one plus 1000, so a test can tell the provider's count from the gateway's estimate. */
+function countTokens(body: any): JsonReply {
+  const counted = isObject(body) && isObject(body.generateContentRequest) ? body.generateContentRequest : body;
+  if (!isObject(counted) || !Array.isArray(counted.contents)) return error(400, '* CountTokensRequest.contents: contents is not specified\n');
+  return { kind: 'json', status: 200, body: { totalTokens: 1000 + Math.ceil(conversation(counted).chars / 4) } };
+}
+
 function route({ method, path, query, headers }: RouteInput): Route {
   const m = method === 'POST' ? PATH.exec(path) : null;
   const [, model = '', action = ''] = m ?? [];
@@ -143,6 +163,8 @@ function route({ method, path, query, headers }: RouteInput): Route {
     action === 'generateContent' || action === 'streamGenerateContent' ? generation(model, action, query)
     : action === 'embedContent' ? embedding(false)
     : action === 'batchEmbedContents' ? embedding(true)
+    : action === 'predict' ? predict
+    : action === 'countTokens' ? countTokens
     : undefined;
   if (handler === undefined) return error(404, `Method not found: ${method} ${path}`);
   if (!headers['x-goog-api-key'] && !query.key) {

@@ -1,6 +1,9 @@
-// OpenAI wire format (api.openai.com/v1): chat completions (JSON and SSE), embeddings (float and base64), model list.
+// OpenAI wire format (api.openai.com/v1): chat completions (JSON and SSE), embeddings (float and base64), model list,
+// the Responses API (openai-responses.ts), and legacy completions, images, audio and moderations (openai-operations.ts).
 // Reasoning is rendered as `reasoning_content`, the field OpenAI-compatible reasoning servers (DeepSeek, vLLM) use.
 
+import { completions, images, moderations, speech, transcriptions } from './openai-operations.ts';
+import { responses } from './openai-responses.ts';
 import { nextId, pieces, textOf, unixNow } from './scenario.ts';
 import type { Conversation, Generation, JsonReply, Reply, Resolved, Route, RouteInput, WireFormat } from './types.ts';
 
@@ -169,6 +172,12 @@ function embeddings(body: any): Generation | JsonReply {
 function route({ method, path }: RouteInput): Route {
   if (method === 'POST' && path === '/chat/completions') return chat;
   if (method === 'POST' && path === '/embeddings') return embeddings;
+  if (method === 'POST' && path === '/responses') return responses;
+  if (method === 'POST' && path === '/completions') return completions;
+  if (method === 'POST' && path === '/images/generations') return images;
+  if (method === 'POST' && path === '/audio/transcriptions') return transcriptions;
+  if (method === 'POST' && path === '/audio/speech') return speech;
+  if (method === 'POST' && path === '/moderations') return moderations;
   if (method === 'GET' && path === '/models') return MODELS;
   return fail(404, `Invalid URL (${method} /v1${path})`);
 }

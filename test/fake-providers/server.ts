@@ -6,9 +6,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropic } from './anthropic.ts';
+import { azure } from './azure.ts';
+import { bedrock } from './bedrock.ts';
+import { cohere } from './cohere.ts';
 import { gemini } from './gemini.ts';
+import { mistral } from './mistral.ts';
 import { openai } from './openai.ts';
 import { resolve } from './scenario.ts';
+import { vertex } from './vertex.ts';
 import type { Fault, JsonReply, ProviderName, RecordedRequest, Scenario, WireFormat } from './types.ts';
 
 export type { Fault, RecordedRequest, Scenario, ScenarioToolCall } from './types.ts';
@@ -43,9 +48,11 @@ export interface FakeProvidersOptions {
   record?: boolean;
 }
 
-const FORMATS: WireFormat[] = [openai, anthropic, gemini];
+const FORMATS: WireFormat[] = [openai, anthropic, gemini, azure, vertex, bedrock, cohere, mistral];
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+
+const isText = (events: string[] | Uint8Array[]): events is string[] => typeof events[0] === 'string';
 
 /** FIFO of items addressed to one provider or to any; an item serves `times` matching takes. */
 class Queue<T> {
@@ -83,6 +90,18 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
     req.on('end', () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', fail);
   });
+}
+
+/** A multipart form as its fields: text values as strings, files as { filename, type, size }, a repeated name as a list. */
+async function formFields(raw: Buffer, contentType: string): Promise<Record<string, unknown>> {
+  const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of form) {
+    const v = typeof value === 'string' ? value : { filename: value.name, type: value.type, size: value.size };
+    const seen = fields[name];
+    fields[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v];
+  }
+  return fields;
 }
 
 function flatten(headers: http.IncomingHttpHeaders): Record<string, string> {
@@ -139,14 +158,16 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
   const faults = new Queue<Fault>();
   let abandoned = 0;
 
-  async function stream(req: http.IncomingMessage, res: http.ServerResponse, events: string[], cutAfter?: number) {
+  /** Server-sent events (strings) or binary frames, each element one event. */
+  async function stream(req: http.IncomingMessage, res: http.ServerResponse, events: string[] | Uint8Array[], headers: http.OutgoingHttpHeaders, cutAfter?: number) {
     const n = cutAfter === undefined ? events.length : Math.min(cutAfter, events.length);
-    res.writeHead(200, SSE_HEADERS);
+    res.writeHead(200, headers);
     if (eventDelayMs === 0) {
       // One write: the client still parses the same events, and the benchmark saves a syscall per event.
-      const body = events.slice(0, n).join('');
+      const first = events.slice(0, n);
+      const body = isText(first) ? first.join('') : Buffer.concat(first);
       if (cutAfter === undefined) return void res.end(body);
-      if (body !== '') res.write(body);
+      if (body.length > 0) res.write(body);
     } else {
       for (let i = 0; i < n; i++) {
         if (i > 0) await sleep(eventDelayMs);
@@ -172,17 +193,31 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
     let malformed = false;
     if (raw.length > 0) {
       const text = raw.toString('utf8');
-      try {
-        body = JSON.parse(text);
-      } catch {
-        malformed = true;
-        body = text;
+      // Token endpoints (the fake Microsoft Entra ID) take HTML forms, not JSON.
+      const contentType = req.headers['content-type'] ?? '';
+      if (contentType.startsWith('application/x-www-form-urlencoded')) {
+        body = Object.fromEntries(new URLSearchParams(text));
+      } else if (contentType.startsWith('multipart/form-data')) {
+        // Audio uploads (OpenAI transcriptions).
+        try {
+          body = await formFields(raw, contentType);
+        } catch {
+          malformed = true;
+          body = text;
+        }
+      } else {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          malformed = true;
+          body = text;
+        }
       }
     }
     if (record) received.push({ provider: format.name, method, path, query, headers: flatten(req.headers), body });
     if (latencyMs > 0) await sleep(latencyMs);
 
-    const route = format.route({ method, path: path.slice(format.prefix.length), query, headers: req.headers });
+    const route = format.route({ method, path: path.slice(format.prefix.length), query, headers: req.headers, rawBody: raw });
     if (typeof route !== 'function') return sendJson(res, route);
     if (malformed) return sendJson(res, format.error(400, 'The request body is not valid JSON'));
     const call = route(body);
@@ -200,7 +235,8 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
 
     const reply = call.render(resolve(scripts.take(format.name), call.conversation));
     const cutAfter = fault?.kind === 'cut' ? fault.afterEvents : undefined;
-    if (reply.kind === 'sse') return stream(req, res, reply.events, cutAfter);
+    if (reply.kind === 'sse') return stream(req, res, reply.events, SSE_HEADERS, cutAfter);
+    if (reply.kind === 'binary') return stream(req, res, reply.frames, { 'content-type': reply.contentType }, cutAfter);
     if (cutAfter === undefined) return sendJson(res, reply);
     res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(JSON.stringify(reply.body)) });
     cutConnection(res);

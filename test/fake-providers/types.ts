@@ -2,7 +2,7 @@
 // the rest is the seam between the HTTP server and the three wire-format modules, which stay free of I/O so the server
 // alone decides about latency, faults and sockets.
 
-export type ProviderName = 'openai' | 'anthropic' | 'gemini';
+export type ProviderName = 'openai' | 'anthropic' | 'gemini' | 'azure' | 'vertex' | 'bedrock' | 'cohere' | 'mistral';
 
 export interface ScenarioToolCall {
   name: string;
@@ -69,7 +69,9 @@ export interface Conversation {
 export type Reply =
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   /** Each element is one complete SSE event, separator included. */
-  | { kind: 'sse'; events: string[] };
+  | { kind: 'sse'; events: string[] }
+  /** A binary stream (Bedrock's AWS event stream): each frame is one complete message. */
+  | { kind: 'binary'; contentType: string; frames: Uint8Array[] };
 
 /** A model call that passed validation: the server picks the scenario and the fault, the module renders. */
 export interface Generation {
@@ -83,6 +85,8 @@ export interface RouteInput {
   path: string;
   query: Record<string, string>;
   headers: Record<string, string | string[] | undefined>;
+  /** The body's bytes as received, for checks that cover them exactly (an AWS SigV4 signature). */
+  rawBody: Buffer;
 }
 
 export type JsonReply = Extract<Reply, { kind: 'json' }>;

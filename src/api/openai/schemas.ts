@@ -2,9 +2,8 @@
 // naming the field; unknown fields are kept (loose objects) so new OpenAI parameters reach OpenAI untouched.
 
 import { z } from 'zod';
-import { badRequest, type GatewayError } from '../../core/errors.ts';
 import type { ChatRequest, EmbeddingsRequest } from '../../core/types.ts';
-import { pathString } from '../../config/load.ts';
+import { parseBody } from '../validation.ts';
 
 const textPart = z.looseObject({ type: z.literal('text'), text: z.string() });
 const imagePart = z.looseObject({
@@ -100,12 +99,6 @@ export const embeddingsRequestSchema = z.looseObject({
   user: z.string().optional(),
 });
 
-function firstIssue(error: z.ZodError): GatewayError {
-  const issue = error.issues[0]!;
-  const param = pathString(issue.path);
-  return badRequest(param ? `Invalid '${param}': ${issue.message}` : issue.message, param || undefined);
-}
-
 /**
  * JSON null means "not set" in OpenAI requests (SDKs send it), so nulls are dropped after validation and the rest of
  * the gateway only sees absent or a real value. Only the request's own object levels are cleaned: a tool's JSON
@@ -128,15 +121,9 @@ function withoutNulls(req: ChatRequest): ChatRequest {
 }
 
 export function parseChatRequest(body: unknown): ChatRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
-  const result = chatRequestSchema.safeParse(body);
-  if (!result.success) throw firstIssue(result.error);
-  return withoutNulls(result.data as ChatRequest);
+  return withoutNulls(parseBody(chatRequestSchema, body) as ChatRequest);
 }
 
 export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object');
-  const result = embeddingsRequestSchema.safeParse(body);
-  if (!result.success) throw firstIssue(result.error);
-  return result.data as EmbeddingsRequest;
+  return parseBody(embeddingsRequestSchema, body) as EmbeddingsRequest;
 }

@@ -10,13 +10,15 @@ import { anthropicHeaders, messagesUrl } from './wire.ts';
 /** The client's own protocol headers win over the provider's defaults: they say what the client's body means. */
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'];
 
-function buildRequest(body: Record<string, unknown>, model: string, provider: ProviderConfig, clientHeaders: Record<string, string | string[] | undefined>): UpstreamCall {
+type ClientHeaders = Record<string, string | string[] | undefined>;
+
+function post(path: string, body: Record<string, unknown>, model: string, provider: ProviderConfig, clientHeaders: ClientHeaders): UpstreamCall {
   const headers = anthropicHeaders(provider);
   for (const name of FORWARDED_HEADERS) {
     const value = clientHeaders[name];
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  return { method: 'POST', url: messagesUrl(provider), headers, body: JSON.stringify({ ...body, model }) };
+  return { method: 'POST', url: messagesUrl(provider) + path, headers, body: JSON.stringify({ ...body, model }) };
 }
 
 function usage(body: unknown): ReturnType<typeof toUsage> | undefined {
@@ -60,4 +62,9 @@ function createStreamReader(provider: string): StreamReader<StreamEvent> {
   };
 }
 
-export const anthropicNative: NativeAdapter = { buildRequest, usage, createStreamReader };
+export const anthropicNative: NativeAdapter = {
+  buildRequest: (body, model, provider, clientHeaders) => post('', body, model, provider, clientHeaders),
+  buildCountTokensRequest: (body, model, provider, clientHeaders) => post('/count_tokens', body, model, provider, clientHeaders),
+  usage,
+  createStreamReader,
+};

@@ -509,6 +509,14 @@ export function geminiError(provider: string, status: number, error: GeminiError
   });
 }
 
+/** Gemini's stream has no terminator: a body that ends before every candidate has its finishReason was cut. */
+export function streamInterrupted(provider: string): GatewayError {
+  return new GatewayError(502, 'upstream_error', `${provider}: the stream ended before Gemini sent a finish reason; the answer is incomplete`, {
+    code: 'stream_interrupted',
+    provider,
+  });
+}
+
 /** Gemini's 429s say when to come back in a RetryInfo detail ("37s") rather than always in a retry-after header. */
 function retryDelaySeconds(error: GeminiErrorBody): string | undefined {
   const delay = error.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'))?.retryDelay;

@@ -31,7 +31,7 @@ export function buildEmbeddingsBody(req: EmbeddingsRequest, model: string, provi
   };
 }
 
-function inputTexts(input: EmbeddingsRequest['input']): string[] {
+export function inputTexts(input: EmbeddingsRequest['input']): string[] {
   const texts = Array.isArray(input) ? input : [input];
   if (texts.length === 0) throw badRequest('input must not be empty', 'input');
   return texts.map((text, i) => {

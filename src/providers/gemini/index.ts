@@ -1,35 +1,21 @@
-// The Gemini Developer API (generativelanguage.googleapis.com) adapter: endpoints and auth here, the translation in
-// chat.ts, stream.ts and embeddings.ts.
+// The Gemini Developer API (generativelanguage.googleapis.com) adapter: endpoints and auth in wire.ts, the translation
+// in chat.ts, stream.ts, embeddings.ts and images.ts (Imagen), the passthrough for the Gemini surface in native.ts.
 
 import { upstreamError, type GatewayError } from '../../core/errors.ts';
 import type { ProviderAdapter, ProviderConfig, UpstreamCall } from '../types.ts';
 import { buildChatBody, geminiError, parseChatBody, type GeminiErrorBody } from './chat.ts';
 import { buildEmbeddingsBody, parseEmbeddingsBody } from './embeddings.ts';
+import { buildImagenBody, parseImagenBody } from './images.ts';
+import { geminiNative } from './native.ts';
 import { createGeminiStreamTranslator } from './stream.ts';
+import { geminiCall, modelId } from './wire.ts';
 
-export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
-export const GEMINI_DEFAULT_VERSION = 'v1beta';
+export { GEMINI_DEFAULT_BASE_URL, GEMINI_DEFAULT_VERSION } from './wire.ts';
 
 const ERROR_TEXT_LIMIT = 500;
 
-/** Clients copy model ids from Gemini's own ListModels, where they read `models/<id>`. */
-function modelId(model: string): string {
-  return model.startsWith('models/') ? model.slice('models/'.length) : model;
-}
-
 function post(provider: ProviderConfig, model: string, method: string, body: unknown): UpstreamCall {
-  const base = (provider.base_url || GEMINI_DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const version = provider.api_version ?? GEMINI_DEFAULT_VERSION;
-  return {
-    method: 'POST',
-    url: `${base}/${version}/models/${encodeURIComponent(modelId(model))}:${method}`,
-    headers: {
-      'content-type': 'application/json',
-      ...(provider.api_key && { 'x-goog-api-key': provider.api_key }),
-      ...provider.headers,
-    },
-    body: JSON.stringify(body),
-  };
+  return geminiCall(provider, model, method, JSON.stringify(body));
 }
 
 function parseError(status: number, body: string, retryAfter: string | undefined, provider: string): GatewayError {
@@ -62,5 +48,12 @@ export const geminiAdapter: ProviderAdapter = {
   buildEmbeddingsRequest: (req, model, provider) =>
     post(provider, model, 'batchEmbedContents', buildEmbeddingsBody(req, modelId(model), provider.name)),
   parseEmbeddingsResponse: (body, model) => parseEmbeddingsBody(body, modelId(model)),
+  operations: {
+    images: {
+      buildRequest: (body, model, provider) => post(provider, model, 'predict', buildImagenBody(body, modelId(model), provider.name)),
+      parseResponse: (body) => parseImagenBody(body),
+    },
+  },
+  native: { gemini: geminiNative },
   parseError,
 };

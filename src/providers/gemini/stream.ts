@@ -2,7 +2,6 @@
 // GenerateContentResponse holding the next slice of each candidate, so the work is bookkeeping: the role chunk once,
 // tool-call indexes, one finish per choice, and the last (cumulative) usageMetadata for the closing usage chunk.
 
-import { GatewayError } from '../../core/errors.ts';
 import type { ChatChunk, ChunkChoice, Usage } from '../../core/types.ts';
 import type { StreamContext, StreamEvent, StreamTranslator } from '../types.ts';
 import {
@@ -11,6 +10,7 @@ import {
   finishReason,
   geminiError,
   readPart,
+  streamInterrupted,
   toLogprobs,
   toUsage,
   type GeminiCandidate,
@@ -48,12 +48,7 @@ class GeminiStreamTranslator implements StreamTranslator {
 
   end(): ChatChunk[] {
     const states = [...this.choices.values()];
-    if (states.length === 0 || states.some((s) => !s.finished)) {
-      throw new GatewayError(502, 'upstream_error', `${this.ctx.provider}: the stream ended before Gemini sent a finish reason; the answer is incomplete`, {
-        code: 'stream_interrupted',
-        provider: this.ctx.provider,
-      });
-    }
+    if (states.length === 0 || states.some((s) => !s.finished)) throw streamInterrupted(this.ctx.provider);
     if (!this.ctx.includeUsage || !this.usage) return [];
     return [{ ...this.envelope([]), usage: this.usage }];
   }

@@ -25,13 +25,4 @@ export const OPENAI_COMPATIBLE_PRESETS: Record<string, OpenAICompatiblePreset> =
   deepseek: { base_url: 'https://api.deepseek.com/v1', api_key_env: 'DEEPSEEK_API_KEY', wire: LEGACY_MAX_TOKENS },
   openrouter: { base_url: 'https://openrouter.ai/api/v1', api_key_env: 'OPENROUTER_API_KEY' },
   xai: { base_url: 'https://api.x.ai/v1', api_key_env: 'XAI_API_KEY' },
-  mistral: {
-    base_url: 'https://api.mistral.ai/v1',
-    api_key_env: 'MISTRAL_API_KEY',
-    wire: {
-      // Mistral names the sampling seed random_seed, and rejects stream_options: its streams always end with usage.
-      renames: { max_completion_tokens: 'max_tokens', seed: 'random_seed' },
-      omit: ['stream_options'],
-    },
-  },
 };

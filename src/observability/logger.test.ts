@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { createLogger } from './logger.ts';
+
+test('credentials are redacted wherever they sit in a logged object', () => {
+  let out = '';
+  const sink = new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) });
+  const logger = createLogger({ level: 'info' }, sink);
+  logger.info(
+    {
+      api_key: 'sk-1',
+      headers: { authorization: 'Bearer sk-2', 'x-api-key': 'sk-3', 'x-goog-api-key': 'g-4' },
+      provider: { api_key: 'sk-5', options: { entra: { client_secret: 'e-6' }, aws: { secret_access_key: 'a-7', session_token: 't-8' }, azure_ad_token: 'z-9' } },
+      vertex: { credentials: '{"private_key":"p-10"}' },
+      request: { headers: { 'api-key': 'sk-11' } },
+    },
+    'config',
+  );
+  for (const secret of ['sk-1', 'sk-2', 'sk-3', 'g-4', 'sk-5', 'e-6', 'a-7', 't-8', 'z-9', 'p-10', 'sk-11']) {
+    assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
+  }
+  assert.match(out, /\[redacted\]/);
+});

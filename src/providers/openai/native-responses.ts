@@ -1,0 +1,127 @@
+// OpenAI's Responses API (/responses) served by OpenAI itself: the client's body goes on untouched but for the model,
+// so what the canonical chat shape cannot carry (built-in tools, stored state, previous_response_id, encrypted
+// reasoning) keeps working, and the answer comes back byte for byte. The gateway still reads usage, errors and the end
+// of the stream.
+
+import { badUpstreamResponse, GatewayError, upstreamError } from '../../core/errors.ts';
+import type { Usage } from '../../core/types.ts';
+import type { NativeAdapter, ProviderConfig, StreamEvent, StreamReader, UpstreamCall } from '../types.ts';
+
+/** Builds the POST of a finished body to the server's /responses, with its address and credentials. */
+export type ResponsesSender = (body: string, model: string, provider: ProviderConfig) => UpstreamCall;
+
+interface ResponsesUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  total_tokens?: number;
+  input_tokens_details?: { cached_tokens?: number } | null;
+  output_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function fromResponsesUsage(u: ResponsesUsage): Usage {
+  const prompt = u.input_tokens ?? 0;
+  const completion = u.output_tokens ?? 0;
+  const usage: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: u.total_tokens ?? prompt + completion };
+  const cached = u.input_tokens_details?.cached_tokens;
+  if (cached != null) usage.prompt_tokens_details = { cached_tokens: cached };
+  const reasoning = u.output_tokens_details?.reasoning_tokens;
+  if (reasoning != null) usage.completion_tokens_details = { reasoning_tokens: reasoning };
+  return usage;
+}
+
+function usageOf(response: unknown): Usage | undefined {
+  return isObject(response) && isObject(response.usage) ? fromResponsesUsage(response.usage as ResponsesUsage) : undefined;
+}
+
+/**
+ * In-stream errors have no HTTP status (the 200 went out before them); these codes say which one they stand for, so
+ * a failure before the stream is committed fails over (429, 5xx) or reaches the client with a fitting status.
+ */
+const STATUS_BY_CODE: Record<string, number> = {
+  rate_limit_exceeded: 429,
+  insufficient_quota: 429,
+  server_error: 500,
+  invalid_prompt: 400,
+  context_length_exceeded: 400,
+};
+
+function statusFor(code: string | null): number {
+  if (code === null) return 500;
+  return STATUS_BY_CODE[code] ?? (/image|invalid/.test(code) ? 400 : 500);
+}
+
+/**
+ * An `error` event carries code and message at its top level (the documented shape); some deployments nest them
+ * in `error`. `response.failed` carries them in `response.error`.
+ */
+function streamError(data: Record<string, unknown>, provider: string): GatewayError {
+  const source = isObject(data.error) ? data.error : isObject(data.response) && isObject(data.response.error) ? data.response.error : data;
+  const code = typeof source.code === 'string' ? source.code : null;
+  const message = typeof source.message === 'string' ? source.message : 'the response failed';
+  const param = typeof source.param === 'string' ? source.param : null;
+  return upstreamError(provider, statusFor(code), message, { code, param });
+}
+
+/** Events that end the response; each carries the final response with its usage. */
+const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+/** Events that only open the stream: a stream is committed to its target once something beyond them arrived. */
+const OPENING = new Set(['response.created', 'response.in_progress', 'response.queued']);
+
+/**
+ * Passes events on as they came. Only the few that matter are parsed (the event name says which): the terminal ones
+ * for usage, `error` to raise it. `response.failed` before anything substantive is raised too, so the request can
+ * fail over; after that it is the client's to read, like any other event.
+ */
+function createStreamReader(provider: string): StreamReader<StreamEvent> {
+  let ended = false;
+  let committed = false;
+  let latest: Usage | undefined;
+  return {
+    event(ev) {
+      latest = undefined;
+      if (ev.data === '[DONE]') return [];
+      let type = ev.event;
+      if (type === undefined || type === 'error' || TERMINAL.has(type)) {
+        let data: unknown;
+        try {
+          data = JSON.parse(ev.data);
+        } catch {
+          throw badUpstreamResponse(`${provider}: stream event is not JSON: ${ev.data.slice(0, 200)}`, provider);
+        }
+        if (!isObject(data)) throw badUpstreamResponse(`${provider}: stream event is not an object`, provider);
+        type = typeof data.type === 'string' ? data.type : (type ?? 'message');
+        if (type === 'error' || (type === 'response.failed' && !committed)) throw streamError(data, provider);
+        if (TERMINAL.has(type)) {
+          ended = true;
+          latest = usageOf(data.response);
+        }
+      }
+      return [{ event: type, data: ev.data }];
+    },
+    end() {
+      if (!ended) {
+        throw new GatewayError(502, 'upstream_error', `${provider}: the stream ended before the response was complete`, {
+          code: 'stream_interrupted',
+          provider,
+        });
+      }
+      return [];
+    },
+    complete: () => ended,
+    substantive: (ev) => !OPENING.has(ev.event ?? ''),
+    usage: () => latest,
+    primed: () => {
+      committed = true;
+    },
+  };
+}
+
+export function createResponsesNative(send: ResponsesSender): NativeAdapter {
+  return {
+    buildRequest: (body, model, provider) => send(JSON.stringify({ ...body, model }), model, provider),
+    usage: usageOf,
+    createStreamReader,
+  };
+}
