@@ -11,7 +11,7 @@ import OpenAI from 'openai';
 import type { RecordedRequest } from '../fake-providers/server.ts';
 import { PROVIDERS, startAllProviders, type AllProviders, type ProviderUnderTest } from './all-providers.ts';
 
-const FEATURES = ['plain', 'stream', 'tools', 'images', 'json_schema', 'errors'] as const;
+const FEATURES = ['plain', 'stream', 'tools', 'stream_tools', 'images', 'json_schema', 'errors'] as const;
 type Feature = (typeof FEATURES)[number];
 type Case = (p: ProviderUnderTest) => Promise<void>;
 type Surface = Record<Feature, Case>;
@@ -41,6 +41,8 @@ const TWO_CALLS = [
   { name: 'get_weather', arguments: { city: 'Rome' } },
 ];
 const STREAMED = 'one two three four';
+const WEATHER_QUESTION = 'Weather in Paris and Rome?';
+const TWO_CITIES = TWO_CALLS.map((c) => c.arguments);
 
 function script(p: ProviderUnderTest, s: Parameters<AllProviders['fake']['script']>[0]): void {
   env.fake.script(s, { provider: p.fake });
@@ -159,6 +161,16 @@ function assertOpenAI429(err: unknown, p: ProviderUnderTest): void {
 const CHAT_WEATHER: OpenAI.Chat.ChatCompletionTool = { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: CITY } };
 
 const chat: Surface = {
+  async stream_tools(p) {
+    script(p, { toolCalls: TWO_CALLS });
+    const stream = openai.chat.completions.stream({ model: p.model, messages: [{ role: 'user', content: WEATHER_QUESTION }], tools: [CHAT_WEATHER] });
+    const final = await stream.finalChatCompletion();
+    const calls = final.choices[0]!.message.tool_calls ?? [];
+    assert.deepEqual(calls.map((c) => (c.type === 'function' ? [c.function.name, JSON.parse(c.function.arguments)] : [])), TWO_CALLS.map((c) => [c.name, c.arguments]));
+    assert.ok(calls.every((c) => c.id) && new Set(calls.map((c) => c.id)).size === 2);
+    assert.equal(final.choices[0]!.finish_reason, 'tool_calls');
+    assertStreamedUpstream(p);
+  },
   async plain(p) {
     script(p, { text: 'Bonjour!', usage: USAGE });
     const { data: res, response } = await openai.chat.completions
@@ -253,6 +265,16 @@ const textOf = (msg: Anthropic.Message): string =>
 const toolUses = (msg: Anthropic.Message): Anthropic.ToolUseBlock[] => msg.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
 
 const messages: Surface = {
+  async stream_tools(p) {
+    script(p, { toolCalls: TWO_CALLS });
+    const stream = anthropic.messages.stream({ model: p.model, max_tokens: 100, tools: [ANTHROPIC_WEATHER], messages: [{ role: 'user', content: WEATHER_QUESTION }] });
+    const final = await stream.finalMessage();
+    const uses = toolUses(final);
+    assert.deepEqual(uses.map((u) => [u.name, u.input]), TWO_CALLS.map((c) => [c.name, c.arguments]));
+    assert.ok(uses.every((u) => u.id) && new Set(uses.map((u) => u.id)).size === 2);
+    assert.equal(final.stop_reason, 'tool_use');
+    assertStreamedUpstream(p);
+  },
   async plain(p) {
     script(p, { text: 'Bonjour!', usage: USAGE });
     const { data: msg, response } = await anthropic.messages.create({ model: p.model, max_tokens: 100, system: 'Be terse.', messages: [{ role: 'user', content: 'Greet me' }] }).withResponse();
@@ -344,6 +366,16 @@ const functionCalls = (r: OpenAI.Responses.Response): OpenAI.Responses.ResponseF
   r.output.filter((o): o is OpenAI.Responses.ResponseFunctionToolCall => o.type === 'function_call');
 
 const responses: Surface = {
+  async stream_tools(p) {
+    script(p, { toolCalls: TWO_CALLS });
+    const stream = openai.responses.stream({ model: p.model, input: WEATHER_QUESTION, tools: [RESPONSES_WEATHER] });
+    const final = await stream.finalResponse();
+    const calls = functionCalls(final);
+    assert.deepEqual(calls.map((c) => [c.name, JSON.parse(c.arguments)]), TWO_CALLS.map((c) => [c.name, c.arguments]));
+    assert.ok(calls.every((c) => c.call_id) && new Set(calls.map((c) => c.call_id)).size === 2);
+    assert.equal(final.status, 'completed');
+    assertStreamedUpstream(p);
+  },
   async plain(p) {
     script(p, { text: 'Bonjour!', usage: USAGE });
     const { data: res, response } = await openai.responses.create({ model: p.model, instructions: 'Be terse.', input: 'Greet me' }).withResponse();
@@ -429,6 +461,17 @@ async function chunksOf(stream: AsyncGenerator<GenerateContentResponse>): Promis
 }
 
 const gemini: Surface = {
+  async stream_tools(p) {
+    script(p, { toolCalls: TWO_CALLS });
+    const chunks = await chunksOf(
+      await genai.models.generateContentStream({ model: p.model, contents: WEATHER_QUESTION, config: { tools: [{ functionDeclarations: [GEMINI_WEATHER] }] } }),
+    );
+    const calls = chunks.flatMap((c) => c.functionCalls ?? []);
+    assert.deepEqual(calls.map((c) => c.args), TWO_CITIES);
+    assert.ok(calls.every((c) => c.name === 'get_weather'));
+    assert.equal(chunks.at(-1)!.candidates?.[0]?.finishReason, 'STOP');
+    assertStreamedUpstream(p);
+  },
   async plain(p) {
     script(p, { text: 'Bonjour!', usage: USAGE });
     const res = await genai.models.generateContent({ model: p.model, contents: 'Greet me', config: { systemInstruction: 'Be terse.' } });
