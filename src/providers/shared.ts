@@ -157,3 +157,25 @@ export function checkClaudeThinking(req: ChatRequest, provider: string): void {
     throw unsupportedParam(provider, 'tool_choice', `${why} only tool_choice 'auto' or 'none' is allowed.`);
   }
 }
+
+/**
+ * Claude (on Anthropic or Bedrock) requires user and assistant turns to alternate, so consecutive same-role messages
+ * become one turn; in a user turn, tool results must come before any other content, so a merge puts them first.
+ */
+export function appendAlternatingTurn<B>(
+  messages: { role: 'user' | 'assistant'; content: B[] }[],
+  role: 'user' | 'assistant',
+  blocks: B[],
+  isToolResult: (block: B) => boolean,
+): void {
+  if (blocks.length === 0) return;
+  const last = messages.at(-1);
+  if (last?.role !== role) {
+    messages.push({ role, content: blocks });
+    return;
+  }
+  last.content.push(...blocks);
+  if (role === 'user' && last.content.some(isToolResult)) {
+    last.content = [...last.content.filter(isToolResult), ...last.content.filter((b) => !isToolResult(b))];
+  }
+}

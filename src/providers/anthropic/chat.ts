@@ -14,14 +14,18 @@ import type {
   Usage,
 } from '../../core/types.ts';
 import {
+  appendAlternatingTurn,
+  checkClaudeThinking,
   contentParts,
   contentText,
+  isPlainObject,
   maxOutputTokens,
   nowSeconds,
   parseDataUrl,
   stopList,
   thinkingBudget,
   rejectUnknownParams,
+  toolArguments,
 } from '../shared.ts';
 
 /** Anthropic requires max_tokens; this is the cap when the client sets none. */
@@ -103,7 +107,7 @@ interface AnthropicMessageResponse {
 export function toAnthropicRequest(req: ChatRequest, model: string, provider: string): AnthropicRequestBody {
   rejectUnsupported(req, provider);
   const budget = thinkingBudget(req.reasoning_effort);
-  if (budget !== undefined) checkThinkingCompatible(req, provider);
+  if (budget !== undefined) checkClaudeThinking(req, provider);
 
   const { system, messages } = convertMessages(req.messages);
   const requestedMax = maxOutputTokens(req);
@@ -159,20 +163,6 @@ function continuesToolLoop(messages: AnthropicMessage[]): boolean {
   return lastAssistant?.content.some((block) => block.type === 'tool_use') ?? false;
 }
 
-/** The limits Anthropic puts on sampling and tool forcing while extended thinking is on, refused here by name. */
-function checkThinkingCompatible(req: ChatRequest, provider: string): void {
-  const why = 'with reasoning_effort set (Anthropic extended thinking)';
-  if (req.temperature != null && req.temperature !== 1) {
-    throw unsupportedParam(provider, 'temperature', `${why} temperature must be 1 or unset.`);
-  }
-  if (req.top_p != null && req.top_p < 0.95) {
-    throw unsupportedParam(provider, 'top_p', `${why} top_p must be at least 0.95 or unset.`);
-  }
-  if (req.tool_choice === 'required' || typeof req.tool_choice === 'object') {
-    throw unsupportedParam(provider, 'tool_choice', `${why} only tool_choice 'auto' or 'none' is allowed.`);
-  }
-}
-
 // ---- Messages ----
 
 function convertMessages(input: ChatMessage[]): {
@@ -189,28 +179,9 @@ function convertMessages(input: ChatMessage[]): {
       return;
     }
     const role = message.role === 'assistant' ? 'assistant' : 'user';
-    appendTurn(messages, role, messageBlocks(message, i));
+    appendAlternatingTurn(messages, role, messageBlocks(message, i), (b) => b.type === 'tool_result');
   });
   return { system, messages };
-}
-
-/**
- * Anthropic requires user and assistant turns to alternate, so consecutive same-role messages become one turn. In a
- * user turn, tool_result blocks must come before any other content, so a user message merged with tool results (in
- * either order) puts the results first.
- */
-function appendTurn(messages: AnthropicMessage[], role: AnthropicMessage['role'], blocks: AnthropicBlock[]): void {
-  if (blocks.length === 0) return;
-  const last = messages.at(-1);
-  if (last?.role !== role) {
-    messages.push({ role, content: blocks });
-    return;
-  }
-  last.content.push(...blocks);
-  if (role === 'user') {
-    const results = last.content.filter((b) => b.type === 'tool_result');
-    if (results.length > 0) last.content = [...results, ...last.content.filter((b) => b.type !== 'tool_result')];
-  }
 }
 
 // Anthropic has no participant names. `name` is an optional hint that some clients send on every message, so refusing
@@ -259,21 +230,7 @@ function assistantBlocks(message: ChatMessage, i: number): AnthropicBlock[] {
 }
 
 function toolUseBlock(call: ToolCall, param: string): AnthropicBlock {
-  return { type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call.function.arguments, param) };
-}
-
-function toolInput(args: string, param: string): Record<string, unknown> {
-  const argsParam = `${param}.function.arguments`;
-  // Some clients send "" for a call without arguments; it means the same as {}.
-  if (args.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch (err) {
-    throw badRequest(`${argsParam} is not valid JSON (${(err as Error).message})`, argsParam);
-  }
-  if (!isPlainObject(parsed)) throw badRequest(`${argsParam} must be a JSON object`, argsParam);
-  return parsed;
+  return { type: 'tool_use', id: call.id, name: call.function.name, input: toolArguments(call.function.arguments, `${param}.function.arguments`) };
 }
 
 function toolResultBlock(message: ChatMessage, i: number): AnthropicBlock {
@@ -466,6 +423,3 @@ function asMessage(body: unknown): AnthropicMessageResponse {
   });
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -2,7 +2,7 @@
 // message a client of the gateway should see.
 
 import { GatewayError, upstreamError } from '../../core/errors.ts';
-import { isPlainObject } from './chat.ts';
+import { isPlainObject } from '../shared.ts';
 
 interface AnthropicErrorObject {
   type: string;

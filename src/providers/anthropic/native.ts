@@ -3,7 +3,8 @@
 // survives, and the answer comes back byte for byte. The gateway still reads usage, errors and the end of the stream.
 
 import type { StreamEvent, StreamReader, NativeAdapter, ProviderConfig, UpstreamCall } from '../types.ts';
-import { type AnthropicUsage, isPlainObject, toUsage } from './chat.ts';
+import { isPlainObject } from '../shared.ts';
+import { type AnthropicUsage, toUsage } from './chat.ts';
 import { invalidStreamEvent, streamError, streamInterrupted } from './errors.ts';
 import { anthropicHeaders, messagesUrl } from './wire.ts';
 

@@ -4,7 +4,8 @@
 
 import type { ChatChunk, ChunkChoice, FinishReason } from '../../core/types.ts';
 import type { StreamContext, StreamEvent, StreamTranslator } from '../types.ts';
-import { type AnthropicUsage, finishReason, isPlainObject, JSON_OBJECT_TOOL, toUsage } from './chat.ts';
+import { isPlainObject } from '../shared.ts';
+import { type AnthropicUsage, finishReason, JSON_OBJECT_TOOL, toUsage } from './chat.ts';
 import { invalidStreamEvent, streamError, streamInterrupted } from './errors.ts';
 
 type Delta = ChunkChoice['delta'];

@@ -7,6 +7,7 @@ import { badRequest, unsupportedParam } from '../../core/errors.ts';
 import type { ChatMessage, ChatRequest, ChatResponse, ContentPart, FinishReason, FunctionTool, ToolCall, Usage } from '../../core/types.ts';
 import { JSON_OBJECT_TOOL } from '../anthropic/chat.ts';
 import {
+  appendAlternatingTurn,
   checkClaudeThinking,
   completionId,
   contentParts,
@@ -193,27 +194,9 @@ function convertMessages(input: ChatMessage[]): { system: { text: string }[]; me
       if (text) system.push({ text });
       return;
     }
-    appendTurn(messages, message.role === 'assistant' ? 'assistant' : 'user', messageBlocks(message, i));
+    appendAlternatingTurn(messages, message.role === 'assistant' ? 'assistant' : 'user', messageBlocks(message, i), (b) => 'toolResult' in b);
   });
   return { system, messages };
-}
-
-/**
- * Converse requires user and assistant turns to alternate, so consecutive same-role messages become one turn. Claude
- * underneath also wants a user turn's tool results before its other content, so a merge puts them first.
- */
-function appendTurn(messages: ConverseMessage[], role: ConverseMessage['role'], blocks: ContentBlock[]): void {
-  if (blocks.length === 0) return;
-  const last = messages.at(-1);
-  if (last?.role !== role) {
-    messages.push({ role, content: blocks });
-    return;
-  }
-  last.content.push(...blocks);
-  if (role === 'user') {
-    const results = last.content.filter((b) => 'toolResult' in b);
-    if (results.length > 0) last.content = [...results, ...last.content.filter((b) => !('toolResult' in b))];
-  }
 }
 
 // Converse has no participant names. `name` is an optional hint that some clients send on every message, so refusing
