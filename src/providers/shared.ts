@@ -179,3 +179,25 @@ export function appendAlternatingTurn<B>(
     last.content = [...last.content.filter(isToolResult), ...last.content.filter((b) => !isToolResult(b))];
   }
 }
+
+/**
+ * The OpenAI sampling parameters an API without seeds, log probabilities, repetition penalties, token biasing or
+ * several choices cannot honour (Anthropic, Bedrock Converse); `api` names it in the 400.
+ */
+export function rejectOpenAISamplingExtras(req: ChatRequest, provider: string, api: string): void {
+  if (req.seed != null) throw unsupportedParam(provider, 'seed', `${api} has no seeded sampling.`);
+  if (req.n != null && req.n > 1) {
+    throw unsupportedParam(provider, 'n', `${api} returns one choice per request; send several requests instead.`);
+  }
+  if (req.logprobs) throw unsupportedParam(provider, 'logprobs', `${api} does not return token log probabilities.`);
+  if (req.top_logprobs != null && req.top_logprobs > 0) {
+    throw unsupportedParam(provider, 'top_logprobs', `${api} does not return token log probabilities.`);
+  }
+  // Zero penalties are the OpenAI defaults that many SDKs send unasked; they change nothing, so only real values fail.
+  for (const param of ['presence_penalty', 'frequency_penalty'] as const) {
+    if (req[param] != null && req[param] !== 0) throw unsupportedParam(provider, param, `${api} has no repetition penalties.`);
+  }
+  if (req.logit_bias && Object.keys(req.logit_bias).length > 0) {
+    throw unsupportedParam(provider, 'logit_bias', `${api} does not expose token biasing.`);
+  }
+}

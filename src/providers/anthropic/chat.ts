@@ -24,6 +24,7 @@ import {
   parseDataUrl,
   stopList,
   thinkingBudget,
+  rejectOpenAISamplingExtras,
   rejectUnknownParams,
   toolArguments,
 } from '../shared.ts';
@@ -134,23 +135,7 @@ export function toAnthropicRequest(req: ChatRequest, model: string, provider: st
 
 function rejectUnsupported(req: ChatRequest, provider: string): void {
   rejectUnknownParams(req, provider);
-  if (req.seed != null) throw unsupportedParam(provider, 'seed', 'Anthropic has no seeded sampling.');
-  if (req.n != null && req.n > 1) {
-    throw unsupportedParam(provider, 'n', 'Anthropic returns one choice per request; send several requests instead.');
-  }
-  if (req.logprobs) throw unsupportedParam(provider, 'logprobs', 'Anthropic does not return token log probabilities.');
-  if (req.top_logprobs != null && req.top_logprobs > 0) {
-    throw unsupportedParam(provider, 'top_logprobs', 'Anthropic does not return token log probabilities.');
-  }
-  // Zero penalties are the OpenAI defaults that many SDKs send unasked; they change nothing, so only real values fail.
-  for (const param of ['presence_penalty', 'frequency_penalty'] as const) {
-    if (req[param] != null && req[param] !== 0) {
-      throw unsupportedParam(provider, param, 'Anthropic has no repetition penalties.');
-    }
-  }
-  if (req.logit_bias && Object.keys(req.logit_bias).length > 0) {
-    throw unsupportedParam(provider, 'logit_bias', 'Anthropic does not expose token biasing.');
-  }
+  rejectOpenAISamplingExtras(req, provider, 'Anthropic');
 }
 
 /**

@@ -5,7 +5,8 @@
 import type { StreamEvent, StreamReader, NativeAdapter, ProviderConfig, UpstreamCall } from '../types.ts';
 import { isPlainObject } from '../shared.ts';
 import { type AnthropicUsage, toUsage } from './chat.ts';
-import { invalidStreamEvent, streamError, streamInterrupted } from './errors.ts';
+import { streamError, streamInterrupted } from './errors.ts';
+import { parseData } from './stream.ts';
 import { anthropicHeaders, messagesUrl } from './wire.ts';
 
 /** The client's own protocol headers win over the provider's defaults: they say what the client's body means. */
@@ -33,13 +34,7 @@ function createStreamReader(provider: string): StreamReader<StreamEvent> {
   let latest: ReturnType<typeof toUsage> | undefined;
   return {
     event(ev) {
-      let data: unknown;
-      try {
-        data = JSON.parse(ev.data);
-      } catch {
-        throw invalidStreamEvent(provider, `${ev.event ?? 'message'} data is not JSON`);
-      }
-      if (!isPlainObject(data)) throw invalidStreamEvent(provider, `${ev.event ?? 'message'} data is not an object`);
+      const data = parseData(ev, provider);
       const type = data.type ?? ev.event;
       latest = undefined;
       if (type === 'error') throw streamError(data, provider);

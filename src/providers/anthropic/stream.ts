@@ -145,7 +145,8 @@ class AnthropicStreamTranslator implements StreamTranslator {
   }
 }
 
-function parseData(event: StreamEvent, provider: string): Data {
+/** An event's data as the object every Anthropic stream event is. */
+export function parseData(event: StreamEvent, provider: string): Data {
   let data: unknown;
   try {
     data = JSON.parse(event.data);

@@ -17,6 +17,7 @@ import {
   maxOutputTokens,
   nowSeconds,
   parseDataUrl,
+  rejectOpenAISamplingExtras,
   rejectUnknownParams,
   stopList,
   thinkingBudget,
@@ -108,21 +109,7 @@ export function toConverseRequest(req: ChatRequest, model: string, provider: str
 
 function rejectUnsupported(req: ChatRequest, provider: string): void {
   rejectUnknownParams(req, provider);
-  if (req.seed != null) throw unsupportedParam(provider, 'seed', 'Bedrock Converse has no seeded sampling.');
-  if (req.n != null && req.n > 1) {
-    throw unsupportedParam(provider, 'n', 'Bedrock Converse returns one choice per request; send several requests instead.');
-  }
-  if (req.logprobs) throw unsupportedParam(provider, 'logprobs', 'Bedrock Converse does not return token log probabilities.');
-  if (req.top_logprobs != null && req.top_logprobs > 0) {
-    throw unsupportedParam(provider, 'top_logprobs', 'Bedrock Converse does not return token log probabilities.');
-  }
-  // Zero penalties are the OpenAI defaults that many SDKs send unasked; they change nothing, so only real values fail.
-  for (const param of ['presence_penalty', 'frequency_penalty'] as const) {
-    if (req[param] != null && req[param] !== 0) throw unsupportedParam(provider, param, 'Bedrock Converse has no repetition penalties.');
-  }
-  if (req.logit_bias && Object.keys(req.logit_bias).length > 0) {
-    throw unsupportedParam(provider, 'logit_bias', 'Bedrock Converse does not expose token biasing.');
-  }
+  rejectOpenAISamplingExtras(req, provider, 'Bedrock Converse');
 }
 
 function inferenceConfig(req: ChatRequest): NonNullable<ConverseRequestBody['inferenceConfig']> {
