@@ -111,3 +111,10 @@ export function upstreamError(
     headers,
   });
 }
+
+/** An upstream stream that stopped before its proper end (`before`: the marker it never sent): the answer is incomplete. */
+export const streamInterrupted = (provider: string, before: string): GatewayError =>
+  new GatewayError(502, 'upstream_error', `${provider}: the stream ended early, before ${before}; the answer is incomplete`, {
+    code: 'stream_interrupted',
+    provider,
+  });

@@ -41,6 +41,11 @@ export function streamTranslator(target: Target, req: ChatRequest): StreamTransl
   });
 }
 
+/** A target's refusal to build the request (its provider lacks the operation or a parameter), not a failure. */
+function refusedHere(err: unknown): boolean {
+  return err instanceof GatewayError && err.status === 400 && (err.code === 'unsupported_operation' || err.code === 'unsupported_parameter');
+}
+
 export class ProviderCaller {
   constructor(private readonly client: UpstreamClient) {}
 
@@ -50,13 +55,26 @@ export class ProviderCaller {
    */
   private async attempt<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, accept: (sent: Sent) => Promise<T>): Promise<T> {
     const targets = ctx.route!.targets;
+    let refused: unknown;
+    let failed: unknown;
     for (let i = 0; ; i++) {
       const target = targets[i]!;
       ctx.target = target;
       ctx.attempts++;
       let sent: Sent | undefined;
+      let call: UpstreamCall;
       try {
-        let call = build(target);
+        call = build(target);
+      } catch (err) {
+        // This target cannot serve the request as asked (an operation or parameter its provider lacks); another may.
+        // The first such refusal is what the client hears if none can.
+        if (!refusedHere(err)) throw err;
+        refused ??= err;
+        // A provider that failed earlier says more about why nothing answered than a refusal does.
+        if (i === targets.length - 1) throw failed ?? refused;
+        continue;
+      }
+      try {
         if (target.adapter.authorize) call = await target.adapter.authorize(call, target.provider);
         const { response, release } = await this.client.send(call, target.provider, ctx.abort);
         sent = { response, release, target };
@@ -67,6 +85,7 @@ export class ProviderCaller {
         sent?.release();
         if (sent && !sent.response.body.destroyed) sent.response.body.destroy();
         if (i === targets.length - 1 || !canTryNext(err)) throw err;
+        failed = err;
       }
     }
   }

@@ -63,6 +63,8 @@ export class UpstreamStream<T> {
   private ended = false;
   /** Set once a substantive item arrived. */
   private primed = false;
+  /** An error raised after items of the same upstream read: thrown once those items are written. */
+  private failure: unknown = undefined;
 
   constructor(
     private readonly response: UpstreamResponse,
@@ -93,6 +95,7 @@ export class UpstreamStream<T> {
         const batch = this.pending;
         this.pending = [];
         if ((batch.length > 0 || this.ended) && !write(batch, this.ended) && !this.ended) await drained();
+        if (this.failure !== undefined) throw this.failure;
         if (this.ended) return;
         await this.read();
       }
@@ -126,10 +129,19 @@ export class UpstreamStream<T> {
       this.take(this.reader.end());
       return;
     }
-    for (const event of this.decoder.feed(next.value)) this.take(this.reader.event(event));
-    if (this.reader.complete()) {
-      this.ended = true;
-      this.take(this.reader.end());
+    const wasPrimed = this.primed;
+    try {
+      for (const event of this.decoder.feed(next.value)) this.take(this.reader.event(event));
+      if (this.reader.complete()) {
+        this.ended = true;
+        this.take(this.reader.end());
+      }
+    } catch (err) {
+      // Before the stream was committed, a failure still fails over. After, what the same read brought before the
+      // error (text the provider did send) reaches the client ahead of the error event.
+      if (!wasPrimed || this.pending.length === 0) throw err;
+      this.ended = false;
+      this.failure = err;
     }
   }
 

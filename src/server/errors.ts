@@ -21,6 +21,10 @@ export function toGatewayError(err: unknown, bodyLimit: number): GatewayError {
   if (err instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new GatewayError(400, 'invalid_request_error', `The request body is not valid JSON: ${e.message}`, { code: 'invalid_json' });
   }
+  // Recursion over the client's JSON (schema conversion, token estimates, serialisation) is what overflows the stack.
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new GatewayError(400, 'invalid_request_error', 'The request body is nested too deeply', { code: 'invalid_request' });
+  }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     return new GatewayError(e.statusCode, errorTypeFor(e.statusCode), e.message ?? 'Bad request', { code: e.code ?? null });
   }

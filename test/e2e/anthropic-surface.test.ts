@@ -181,6 +181,14 @@ describe('Anthropic surface specifics', () => {
     await assert.rejects(client.messages.create({ model: 'no-such-model', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }), (err: InstanceType<typeof Anthropic.APIError>) => err.status === 404);
   });
 
+  test('a body nested too deeply for the gateway to walk is a 400, not a crash', async () => {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    const body = `{"model":"${TARGETS.openai}","messages":[{"role":"user","content":[{"type":"text","text":"x","extra":${deep}}]}]}`;
+    const res = await fetch(`${e2e.gateway.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { type: string }).type, 'error');
+  });
+
   test('count_tokens: counted by Anthropic natively, estimated for other providers', async () => {
     const native = await client.messages.countTokens({ model: TARGETS.anthropic, messages: [{ role: 'user', content: 'Hello world' }] });
     assert.ok(native.input_tokens > 1000, 'the fake provider counted it');

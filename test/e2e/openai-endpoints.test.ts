@@ -33,6 +33,14 @@ models:
       - { provider: local, model: llama-3-8b }
   - name: claude-writer
     targets: [{ provider: anthropic, model: claude-sonnet-4-5 }]
+  - name: any-painter
+    targets:
+      - { provider: anthropic, model: claude-sonnet-4-5 }
+      - { provider: openai, model: gpt-image-1 }
+  - name: no-painter
+    targets:
+      - { provider: anthropic, model: claude-sonnet-4-5 }
+      - { provider: gemini, model: gemini-2.5-flash }
 `;
   gateway = await startGateway({ config });
   client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-client', maxRetries: 0 });
@@ -148,6 +156,17 @@ describe('POST /v1/completions', () => {
 });
 
 describe('POST /v1/images/generations', () => {
+  test('a target whose provider lacks the operation is passed over for one that has it; with none, the first refusal', async () => {
+    const res = await client.images.generate({ model: 'any-painter', prompt: 'A red fox' }).withResponse();
+    assert.equal(res.response.headers.get('x-switchboard-provider'), 'openai');
+    assert.equal(lastReceived('openai').body.model, 'gpt-image-1');
+    await assert.rejects(client.images.generate({ model: 'no-painter', prompt: 'A red fox' }), (e: APIError) => e.status === 400 && /anthropic/.test(e.message));
+  });
+
+  test('streamed image generation is refused up front, not failed after the work', async () => {
+    await assert.rejects(client.images.generate({ model: 'gpt-image-1', prompt: 'x', stream: true }), (e: APIError) => e.status === 400 && e.param === 'stream');
+  });
+
   test('passes through to OpenAI', async () => {
     const res = await client.images.generate({ model: 'gpt-image-1', prompt: 'A red fox', n: 2, size: '1024x1024', quality: 'low' });
     assert.equal(res.data?.length, 2);
@@ -237,6 +256,15 @@ describe('POST /v1/audio/transcriptions', () => {
     const res = await fetch(`${gateway.url}/v1/audio/transcriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"whisper-1"}' });
     assert.equal(res.status, 415);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /multipart\/form-data/);
+  });
+
+  test('a multipart body without its boundary, or cut short, is a 400', async () => {
+    const post = (contentType: string, body: string) => fetch(`${gateway.url}/v1/audio/transcriptions`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const noBoundary = await post('multipart/form-data', 'x');
+    assert.equal(noBoundary.status, 400);
+    const cut = await post('multipart/form-data; boundary=zz', '--zz\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1');
+    assert.equal(cut.status, 400);
+    assert.equal(((await cut.json()) as { error: { code: string } }).error.code, 'invalid_multipart');
   });
 
   test('a Gemini target gets a 400 naming the provider', async () => {

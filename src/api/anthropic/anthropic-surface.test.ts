@@ -27,7 +27,7 @@ test('a Messages request becomes the canonical request: system, images, tool use
   });
   assert.deepEqual(toCanonicalRequest(req, where), {
     model: 'm',
-    max_tokens: 64,
+    max_completion_tokens: 64,
     stream: true,
     stream_options: { include_usage: true },
     stop: ['X'],

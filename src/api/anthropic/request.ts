@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { badRequest } from '../../core/errors.ts';
 import type { ChatMessage, ChatRequest, ContentPart, FunctionTool, ReasoningEffort, ResponseFormat, ToolCall, ToolChoice } from '../../core/types.ts';
-import { THINKING_BUDGETS } from '../../providers/shared.ts';
+import { effortForBudget, THINKING_BUDGETS } from '../../providers/shared.ts';
 import { parseBody } from '../validation.ts';
 
 const block = z.looseObject({ type: z.string().min(1) });
@@ -71,7 +71,9 @@ export function toCanonicalRequest(req: MessagesRequest, target: string): ChatRe
   if (system) messages.push({ role: 'system', content: system });
   req.messages.forEach((m, i) => messages.push(...(m.role === 'user' ? userMessages(m.content, i, target) : [assistantMessage(m.content, i, target)])));
 
-  const out: ChatRequest = { model: req.model, messages, max_tokens: req.max_tokens };
+  // max_completion_tokens is the name every current OpenAI model takes (reasoning models refuse max_tokens); adapters
+  // for providers and servers that want max_tokens rename it.
+  const out: ChatRequest = { model: req.model, messages, max_completion_tokens: req.max_tokens };
   if (req.stream) Object.assign(out, { stream: true, stream_options: { include_usage: true } });
   if (req.temperature !== undefined) out.temperature = req.temperature;
   if (req.top_p !== undefined) out.top_p = req.top_p;
@@ -204,10 +206,7 @@ function responseFormat(config: MessagesRequest['output_config'], target: string
   return { type: 'json_schema', json_schema: { name: 'response', schema: format.schema } };
 }
 
-/** A thinking budget as the smallest reasoning effort that allows at least as much. */
 function reasoningEffort(thinking: MessagesRequest['thinking']): ReasoningEffort | undefined {
   if (!thinking || thinking.type !== 'enabled') return undefined;
-  const budget = thinking.budget_tokens ?? THINKING_BUDGETS.medium;
-  const levels = Object.entries(THINKING_BUDGETS) as [Exclude<ReasoningEffort, 'none'>, number][];
-  return (levels.find(([, tokens]) => tokens >= budget) ?? levels.at(-1)!)[0];
+  return effortForBudget(thinking.budget_tokens ?? THINKING_BUDGETS.medium);
 }

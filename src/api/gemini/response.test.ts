@@ -33,7 +33,7 @@ const RESPONSE: ChatResponse = {
 };
 
 test('a chat completion becomes a GenerateContentResponse: parts, calls with object args, finish reasons, usage, logprobs', () => {
-  assert.deepEqual(toGenerateContentResponse(RESPONSE, true, 'openai'), {
+  assert.deepEqual(toGenerateContentResponse(RESPONSE, true), {
     candidates: [
       {
         content: {
@@ -64,21 +64,22 @@ test('thoughts are shown only when the client asked for them; content_filter is 
   const res = toGenerateContentResponse(
     { ...RESPONSE, choices: [{ index: 0, message: { role: 'assistant', content: null, reasoning_content: 'hidden' }, finish_reason: 'content_filter' }] },
     false,
-    'openai',
   );
   assert.deepEqual(res.candidates, [{ content: { role: 'model', parts: [] }, index: 0, finishReason: 'SAFETY' }]);
 });
 
-test('arguments that are not a JSON object cannot be handed to a Gemini client: a bad gateway naming the provider', () => {
+test('arguments that are not a JSON object (a call cut by the token limit) reach the client as _raw_arguments', () => {
   const broken: ChatResponse = { ...RESPONSE, choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"a":' } }] }, finish_reason: 'length' }] };
-  assert.throws(() => toGenerateContentResponse(broken, false, 'openai'), (e: GatewayError) => e.status === 502 && e.provider === 'openai');
+  const res = toGenerateContentResponse(broken, false);
+  assert.deepEqual(res.candidates![0]!.content!.parts, [{ functionCall: { id: 'c', name: 'f', args: { _raw_arguments: '{"a":' } } }]);
+  assert.equal(res.candidates![0]!.finishReason, 'MAX_TOKENS');
 });
 
 const chunk = (choices: ChunkChoice[], extra: Partial<ChatChunk> = {}): ChatChunk => ({ id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1, model: 'm-1', choices, ...extra });
 const delta = (d: ChunkChoice['delta'], finish: ChunkChoice['finish_reason'] = null, index = 0): ChunkChoice => ({ index, delta: d, finish_reason: finish });
 
 test('stream: text slices go out as they come; the finishing event waits for the usage and carries it', () => {
-  const c = new GeminiChunkConverter(false, 'openai');
+  const c = new GeminiChunkConverter(false);
   assert.deepEqual(c.push([chunk([delta({ role: 'assistant', content: '' })])]), []);
   assert.deepEqual(c.push([chunk([delta({ content: 'Hel' })]), chunk([delta({ reasoning_content: 'hidden' })]), chunk([delta({ content: 'lo' })])]), [
     { candidates: [{ content: { role: 'model', parts: [{ text: 'Hel' }] }, index: 0 }], modelVersion: 'm-1', responseId: 'chatcmpl-9' },
@@ -99,7 +100,7 @@ test('stream: text slices go out as they come; the finishing event waits for the
 });
 
 test('stream: function calls go out whole once their arguments are complete, parallel calls in order', () => {
-  const c = new GeminiChunkConverter(true, 'openai');
+  const c = new GeminiChunkConverter(true);
   const out = [
     ...c.push([chunk([delta({ reasoning_content: 'Two cities.' })])]),
     ...c.push([chunk([delta({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '' } }] })])]),
@@ -119,14 +120,14 @@ test('stream: function calls go out whole once their arguments are complete, par
 });
 
 test('stream: several candidates keep their indexes; usage arriving with nothing held goes out on its own', () => {
-  const c = new GeminiChunkConverter(false, 'openai');
+  const c = new GeminiChunkConverter(false);
   const first = c.push([chunk([delta({ content: 'A' }, 'stop', 0), delta({ content: 'B' }, null, 1)])]);
   assert.deepEqual(first, []);
   const second = c.push([chunk([delta({ content: 'C' }, 'length', 1)])]);
   assert.deepEqual(second.map((r) => r.candidates.map((x) => [x.index, x.content.parts, x.finishReason])), [[[0, [{ text: 'A' }], 'STOP'], [1, [{ text: 'B' }], undefined]]]);
   const end = c.finish();
   assert.deepEqual(end.map((r) => r.candidates.map((x) => [x.index, x.content.parts, x.finishReason])), [[[1, [{ text: 'C' }], 'MAX_TOKENS']]]);
-  const late = new GeminiChunkConverter(false, 'openai');
+  const late = new GeminiChunkConverter(false);
   assert.deepEqual(late.push([chunk([], { usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 } })]), [
     { candidates: [], usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 0, totalTokenCount: 1 }, modelVersion: 'm-1', responseId: 'chatcmpl-9' },
   ]);
@@ -139,7 +140,7 @@ test('translated reader: the translator drives the converter; its end and its er
     end: () => [],
     complete: () => chunks.length === 0,
   };
-  const reader = translatedReader(translator, new GeminiChunkConverter(false, 'openai'));
+  const reader = translatedReader(translator, new GeminiChunkConverter(false));
   const a = reader.event({ data: '1' });
   assert.deepEqual(JSON.parse(a[0]!.data).candidates[0].content.parts, [{ text: 'Hi' }]);
   assert.equal(reader.complete(), false);

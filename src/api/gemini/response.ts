@@ -2,7 +2,6 @@
 // The stream encoder (stream.ts) builds its chunks from the same pieces, so a streamed answer and a whole one read
 // alike.
 
-import { badUpstreamResponse } from '../../core/errors.ts';
 import type { ChatChoice, ChatResponse, FinishReason, ToolCall, Usage } from '../../core/types.ts';
 import { isPlainObject } from '../../providers/shared.ts';
 
@@ -57,10 +56,9 @@ export function finishReason(reason: FinishReason | null | undefined): string | 
   return reason ? FINISH_REASONS[reason] : undefined;
 }
 
-/** `provider` answered `res`, and is named if its answer cannot be told in Gemini's terms. */
-export function toGenerateContentResponse(res: ChatResponse, includeThoughts: boolean, provider: string): GenerateContentResponse {
+export function toGenerateContentResponse(res: ChatResponse, includeThoughts: boolean): GenerateContentResponse {
   const out: GenerateContentResponse = {
-    candidates: res.choices.map((c) => candidate(c, includeThoughts, provider)),
+    candidates: res.choices.map((c) => candidate(c, includeThoughts)),
     modelVersion: res.model,
     responseId: res.id,
   };
@@ -68,12 +66,12 @@ export function toGenerateContentResponse(res: ChatResponse, includeThoughts: bo
   return out;
 }
 
-function candidate(choice: ChatChoice, includeThoughts: boolean, provider: string): GeminiCandidate {
+function candidate(choice: ChatChoice, includeThoughts: boolean): GeminiCandidate {
   const { message } = choice;
   const parts: GeminiPart[] = [];
   if (includeThoughts && message.reasoning_content) parts.push({ text: message.reasoning_content, thought: true });
   if (message.content) parts.push({ text: message.content });
-  for (const call of message.tool_calls ?? []) parts.push(functionCallPart(call, provider));
+  for (const call of message.tool_calls ?? []) parts.push(functionCallPart(call));
   const out: GeminiCandidate = { content: { role: 'model', parts }, index: choice.index };
   const reason = finishReason(choice.finish_reason);
   if (reason) out.finishReason = reason;
@@ -82,8 +80,12 @@ function candidate(choice: ChatChoice, includeThoughts: boolean, provider: strin
   return out;
 }
 
-/** Gemini hands arguments over as an object; arguments that are not a JSON object cannot be given to its clients. */
-export function functionCallPart(call: Pick<ToolCall, 'id' | 'function'>, provider: string): GeminiPart {
+/**
+ * Gemini hands arguments over as an object. Arguments that are not one (a call cut by the token limit, a model's
+ * slip) are still the model's answer, which was paid for: they go to the client as `_raw_arguments`, as on the
+ * Anthropic surface, rather than becoming an error that would fail over and pay again.
+ */
+export function functionCallPart(call: Pick<ToolCall, 'id' | 'function'>): GeminiPart {
   const { name, arguments: text } = call.function;
   let args: unknown = {};
   if (text.trim() !== '') {
@@ -93,8 +95,7 @@ export function functionCallPart(call: Pick<ToolCall, 'id' | 'function'>, provid
       args = undefined;
     }
   }
-  if (!isPlainObject(args)) throw badUpstreamResponse(`${provider}: the model called '${name}' with arguments that are not a JSON object: ${text.slice(0, 200)}`, provider);
-  return { functionCall: { id: call.id, name, args } };
+  return { functionCall: { id: call.id, name, args: isPlainObject(args) ? args : { _raw_arguments: text } } };
 }
 
 /** Canonical usage counts reasoning inside completion tokens; Gemini counts thoughts beside the candidates. */

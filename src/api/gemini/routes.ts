@@ -80,7 +80,7 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
         const upstream = await caller.stream(ctx, build, (t) =>
           nativeCall(t, method, req)
             ? t.adapter.native!.gemini!.createStreamReader(t.provider.name)
-            : translatedReader(streamTranslator(t, canonical(t)), new GeminiChunkConverter(includeThoughts(request()), t.provider.name)),
+            : translatedReader(streamTranslator(t, canonical(t)), new GeminiChunkConverter(includeThoughts(request()))),
         );
         await writeSse(reply, upstream, ctx, config.server.body_limit, geminiSseEncoder);
         return reply;
@@ -88,7 +88,7 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
       const answer = await caller.call(ctx, build, (parsedBody, t) => {
         if (nativeCall(t, method, req)) return { text: jsonText(nativeBody(parsedBody, t)), usage: t.adapter.native!.gemini!.usage(parsedBody) };
         const response = t.adapter.parseChatResponse(parsedBody, t.model);
-        return { text: JSON.stringify(toGenerateContentResponse(response, includeThoughts(request()), t.provider.name)), usage: response.usage };
+        return { text: JSON.stringify(toGenerateContentResponse(response, includeThoughts(request()))), usage: response.usage };
       });
       ctx.usage = answer.usage;
       return sendJson(reply, ctx, answer.text);
@@ -133,7 +133,9 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
         if (nativeCall(t, method, req)) return { text: jsonText(nativeBody(parsedBody, t)), usage: t.adapter.native!.gemini!.usage(parsedBody) };
         const response = t.adapter.parseEmbeddingsResponse!(parsedBody, t.model);
         const embeddings = toContentEmbeddings(response);
-        const usage = { prompt_tokens: response.usage.prompt_tokens, completion_tokens: 0, total_tokens: response.usage.total_tokens };
+        // Some OpenAI-compatible servers leave usage out of embeddings responses.
+        const tokens = response.usage?.prompt_tokens ?? 0;
+        const usage = { prompt_tokens: tokens, completion_tokens: 0, total_tokens: response.usage?.total_tokens ?? tokens };
         return { text: JSON.stringify(batch ? { embeddings } : { embedding: embeddings[0] }), usage };
       });
       ctx.usage = answer.usage ?? NO_USAGE;

@@ -27,10 +27,7 @@ export class GeminiChunkConverter {
   private model = '';
   private id = '';
 
-  constructor(
-    private readonly includeThoughts: boolean,
-    private readonly provider: string,
-  ) {}
+  constructor(private readonly includeThoughts: boolean) {}
 
   push(chunks: ChatChunk[]): GenerateContentResponse[] {
     const out: GenerateContentResponse[] = [];
@@ -104,7 +101,7 @@ export class GeminiChunkConverter {
     for (const [index, call] of [...calls].sort(([a], [b]) => a - b)) {
       if (index >= before) continue;
       calls.delete(index);
-      parts.push(functionCallPart({ id: call.id, function: { name: call.name, arguments: call.args } }, this.provider));
+      parts.push(functionCallPart({ id: call.id, function: { name: call.name, arguments: call.args } }));
     }
     return parts;
   }

@@ -45,7 +45,9 @@ async function readForm(req: FastifyRequest, bodyLimit: number): Promise<FormFie
     }
   } catch (err) {
     if (LIMIT_ERRORS.has((err as { code?: string }).code ?? '')) throw tooLarge(bodyLimit);
-    throw err;
+    if (err instanceof GatewayError) throw err;
+    // Anything else the multipart parser raises (no boundary, a truncated body) is about the body the client sent.
+    throw badRequest(`The multipart body could not be read: ${(err as Error).message}`, undefined, 'invalid_multipart');
   }
   return fields;
 }

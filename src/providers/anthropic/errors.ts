@@ -1,7 +1,7 @@
 // Anthropic errors, whether a non-2xx response or an `error` event in the middle of a stream, mapped to the status and
 // message a client of the gateway should see.
 
-import { GatewayError, upstreamError } from '../../core/errors.ts';
+import { GatewayError, streamInterrupted as interrupted, upstreamError } from '../../core/errors.ts';
 import { isPlainObject } from '../shared.ts';
 
 interface AnthropicErrorObject {
@@ -67,15 +67,7 @@ export function streamError(data: unknown, provider: string): GatewayError {
   return upstreamError(provider, STATUS_BY_TYPE[error.type] ?? 502, error.message, { code: error.type });
 }
 
-/** The upstream stream stopped before message_stop: whatever the client got so far is not a whole answer. */
-export function streamInterrupted(provider: string): GatewayError {
-  return new GatewayError(
-    502,
-    'upstream_error',
-    `${provider}: the upstream stream ended early, before message_stop; the response is incomplete`,
-    { code: 'stream_interrupted', provider },
-  );
-}
+export const streamInterrupted = (provider: string): GatewayError => interrupted(provider, 'message_stop');
 
 export function invalidStreamEvent(provider: string, detail: string): GatewayError {
   return new GatewayError(

@@ -161,7 +161,7 @@ test('system and developer messages become system blocks in order; same-role tur
   ]);
 });
 
-test('images: data URLs become bytes with their format, s3:// URIs become s3Location', () => {
+test('images: data URLs become bytes with their format; s3:// URIs are refused', () => {
   const body = wireBody({
     messages: [
       {
@@ -170,7 +170,6 @@ test('images: data URLs become bytes with their format, s3:// URIs become s3Loca
           { type: 'text', text: 'Compare' },
           { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'high' } },
           { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQ' } },
-          { type: 'image_url', image_url: { url: 's3://my-bucket/cats/tabby.webp' } },
         ],
       },
     ],
@@ -179,17 +178,17 @@ test('images: data URLs become bytes with their format, s3:// URIs become s3Loca
     { text: 'Compare' },
     { image: { format: 'png', source: { bytes: 'iVBORw0KGgo=' } } },
     { image: { format: 'jpeg', source: { bytes: '/9j/4AAQ' } } },
-    { image: { format: 'webp', source: { s3Location: { uri: 's3://my-bucket/cats/tabby.webp' } } } },
   ]);
+  assert.match(refusal({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 's3://my-bucket/cat.webp' } }] }] }).message, /gateway's credentials/);
 });
 
 test('http(s) image URLs, other image types and images outside user messages are 400s naming the part', () => {
   const image = (url: string) => ({ messages: [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url } }] }] });
   const web = refusal(image('https://example.com/cat.jpg'));
   assert.equal(web.param, 'messages[0].content[0].image_url.url');
-  assert.match(web.message, /cannot fetch images from http\(s\) URLs.*base64 data: URL/);
+  assert.match(web.message, /base64 data: URLs.*cannot fetch http\(s\) URLs/);
   assert.match(refusal(image('data:image/bmp;base64,Qk0=')).message, /png, jpeg, gif and webp/);
-  assert.match(refusal(image('ftp://example.com/cat.png')).message, /base64 data: URL or an s3:\/\/ URI/);
+  assert.match(refusal(image('ftp://example.com/cat.png')).message, /must be a base64 data: URL/);
   const inAssistant = refusal({ messages: [...hi, { role: 'assistant', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] as never }] });
   assert.equal(inAssistant.param, 'messages[1].content[0]');
   assert.equal(refusal({ messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] }] }).param, 'messages[0].content');

@@ -12,7 +12,6 @@ import {
   completionId,
   contentParts,
   contentText,
-  imageTypeFromUrl,
   isPlainObject,
   maxOutputTokens,
   nowSeconds,
@@ -34,7 +33,7 @@ type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
 
 type ContentBlock =
   | { text: string }
-  | { image: { format: ImageFormat; source: { bytes: string } | { s3Location: { uri: string } } } }
+  | { image: { format: ImageFormat; source: { bytes: string } } }
   | { toolUse: { toolUseId: string; name: string; input: Record<string, unknown> } }
   | { toolResult: { toolUseId: string; content: { text: string }[] } };
 
@@ -219,12 +218,12 @@ const IMAGE_FORMATS: Record<string, ImageFormat> = {
 function imageBlock(url: string, param: string): ContentBlock {
   const data = parseDataUrl(url);
   if (data) return { image: { format: imageFormat(data.mediaType, param), source: { bytes: data.data } } };
-  // Bedrock reads images from the request or from S3 (with the caller's permissions), never from the web.
-  if (/^s3:\/\//i.test(url)) return { image: { format: imageFormat(imageTypeFromUrl(url), param), source: { s3Location: { uri: url } } } };
-  if (/^https?:\/\//i.test(url)) {
-    throw badRequest(`${param}: Bedrock cannot fetch images from http(s) URLs; send the image as a base64 data: URL, or as an s3:// URI`, param);
+  // Bedrock reads s3:// images with the gateway's own AWS identity, so a client could have it read the operator's
+  // buckets: refused, like http(s) URLs, which Bedrock cannot fetch at all.
+  if (/^(s3|https?):\/\//i.test(url)) {
+    throw badRequest(`${param}: Bedrock takes images only as base64 data: URLs through this gateway (it cannot fetch http(s) URLs, and s3:// would be read with the gateway's credentials)`, param);
   }
-  throw badRequest(`${param} must be a base64 data: URL or an s3:// URI`, param);
+  throw badRequest(`${param} must be a base64 data: URL`, param);
 }
 
 function imageFormat(mediaType: string, param: string): ImageFormat {

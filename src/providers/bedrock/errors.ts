@@ -3,7 +3,7 @@
 // x-amzn-errortype header; the adapter seam passes no headers to parseError, and the status alone already tells the
 // types apart as far as a client is concerned (400 validation, 403 access, 404 model, 408 timeout, 429 throttling…).
 
-import { GatewayError, upstreamError } from '../../core/errors.ts';
+import { GatewayError, streamInterrupted as interrupted, upstreamError } from '../../core/errors.ts';
 import { isPlainObject } from '../shared.ts';
 
 const MAX_BODY_IN_MESSAGE = 500;
@@ -29,8 +29,11 @@ function errorMessage(body: string): string | undefined {
   return typeof message === 'string' ? message : undefined;
 }
 
+/** AWS signature errors go on to quote the canonical request, signed headers (session token) included: never passed on. */
+const SIGNATURE_DETAIL = /\n\s*\nThe Canonical String[\s\S]*$/;
+
 export function parseBedrockError(status: number, body: string, retryAfter: string | undefined, provider: string): GatewayError {
-  const message = errorMessage(body);
+  const message = errorMessage(body)?.replace(SIGNATURE_DETAIL, '');
   if (message !== undefined) return upstreamError(provider, clientStatus(status), message, { retryAfter });
   const text = body.trim();
   const quoted = text ? `HTTP ${status}: ${text.slice(0, MAX_BODY_IN_MESSAGE)}` : `HTTP ${status} with an empty body`;
@@ -56,13 +59,7 @@ export function streamException(type: string, data: string, provider: string): G
   return upstreamError(provider, STATUS_BY_EXCEPTION[name] ?? 502, message, { code: name });
 }
 
-/** The stream stopped before messageStop: whatever the client got so far is not a whole answer. */
-export function streamInterrupted(provider: string): GatewayError {
-  return new GatewayError(502, 'upstream_error', `${provider}: the upstream stream ended early, before messageStop; the response is incomplete`, {
-    code: 'stream_interrupted',
-    provider,
-  });
-}
+export const streamInterrupted = (provider: string): GatewayError => interrupted(provider, 'messageStop');
 
 export function invalidUpstream(provider: string, detail: string): GatewayError {
   return new GatewayError(502, 'upstream_error', `${provider}: ${detail}`, { code: 'upstream_invalid_response', provider });

@@ -2,7 +2,7 @@
 // thinking and the tool plan arrive as deltas of their own event types; tool calls open with tool-call-start (id and
 // name) and grow by tool-call-delta (argument pieces), numbered by Cohere's own index, which is mapped to OpenAI's.
 
-import { badUpstreamResponse, GatewayError } from '../../core/errors.ts';
+import { badUpstreamResponse, streamInterrupted } from '../../core/errors.ts';
 import type { ChatChunk, ChunkChoice, FinishReason, Usage } from '../../core/types.ts';
 import { toolCallId } from '../shared.ts';
 import type { StreamContext, StreamEvent, StreamTranslator } from '../types.ts';
@@ -59,10 +59,7 @@ class CohereStreamTranslator implements StreamTranslator {
 
   end(): ChatChunk[] {
     if (!this.ended) {
-      throw new GatewayError(502, 'upstream_error', `${this.ctx.provider}: the stream ended before Cohere's message-end; the answer is incomplete`, {
-        code: 'stream_interrupted',
-        provider: this.ctx.provider,
-      });
+      throw streamInterrupted(this.ctx.provider, 'message-end');
     }
     return [];
   }

@@ -2,7 +2,7 @@
 // reasons, usage, logprobs, errors) is shared with the stream translator, so a streamed answer and a whole one read
 // the same wire fields the same way.
 
-import { badRequest, badUpstreamResponse, GatewayError, unsupportedParam, upstreamError } from '../../core/errors.ts';
+import { badRequest, badUpstreamResponse, GatewayError, streamInterrupted as interrupted, unsupportedParam, upstreamError } from '../../core/errors.ts';
 import type {
   ChatChoice,
   ChatMessage,
@@ -211,14 +211,14 @@ function contentPart(part: ContentPart, param: string): GeminiPart[] {
 /**
  * `detail` has no per-part equivalent in the generateContent API and is only a hint, so it is not sent. Public
  * http(s) and signed URLs are fetched by the Gemini API itself (supported since January 2026; older models such as
- * the 2.0 family may still refuse them, and then only inlining the bytes upstream of this adapter helps). gs:// URIs must first be
- * registered with the Files API on the Gemini Developer API; both are passed as fileData the same way.
+ * the 2.0 family may still refuse them, and then only inlining the bytes upstream of this adapter helps).
  */
 function imagePart(url: string, param: string): GeminiPart {
   const dataUrl = parseDataUrl(url);
   if (dataUrl) return { inlineData: { mimeType: dataUrl.mediaType, data: dataUrl.data } };
-  if (/^(https?|gs):\/\//i.test(url)) return { fileData: { mimeType: imageTypeFromUrl(url), fileUri: url } };
-  throw badRequest(`${param} must be a base64 data URL or an http(s) or gs:// URL`, param);
+  if (/^https?:\/\//i.test(url)) return { fileData: { mimeType: imageTypeFromUrl(url), fileUri: url } };
+  // gs:// objects are read with the gateway's own Google identity (on Vertex), so a client could read the operator's buckets.
+  throw badRequest(`${param} must be a base64 data URL or an http(s) URL`, param);
 }
 
 /** Reasoning the client kept goes back as a thought part, ahead of the answer, as Gemini produced it. */
@@ -509,13 +509,7 @@ export function geminiError(provider: string, status: number, error: GeminiError
   });
 }
 
-/** Gemini's stream has no terminator: a body that ends before every candidate has its finishReason was cut. */
-export function streamInterrupted(provider: string): GatewayError {
-  return new GatewayError(502, 'upstream_error', `${provider}: the stream ended before Gemini sent a finish reason; the answer is incomplete`, {
-    code: 'stream_interrupted',
-    provider,
-  });
-}
+export const streamInterrupted = (provider: string): GatewayError => interrupted(provider, 'a finish reason');
 
 /** Gemini's 429s say when to come back in a RetryInfo detail ("37s") rather than always in a retry-after header. */
 function retryDelaySeconds(error: GeminiErrorBody): string | undefined {

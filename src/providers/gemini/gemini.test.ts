@@ -123,7 +123,7 @@ test('multi-turn: roles map to user/model, same-role neighbours merge, reasoning
   ]);
 });
 
-test('images: data URLs inline, http(s) and gs:// URLs as fileData with a guessed media type', () => {
+test('images: data URLs inline, http(s) URLs as fileData with a guessed media type; gs:// refused', () => {
   const body = chatBody({
     messages: [
       {
@@ -132,7 +132,7 @@ test('images: data URLs inline, http(s) and gs:// URLs as fileData with a guesse
           { type: 'text', text: 'Compare these.' },
           { type: 'image_url', image_url: { url: 'data:image/webp;base64,UklGRiIAAABXRUJQ', detail: 'high' } },
           { type: 'image_url', image_url: { url: 'https://example.com/cat.PNG?size=large' } },
-          { type: 'image_url', image_url: { url: 'gs://bucket/photos/dog' } },
+          { type: 'image_url', image_url: { url: 'https://example.com/photos/dog' } },
         ],
       },
     ],
@@ -144,10 +144,11 @@ test('images: data URLs inline, http(s) and gs:// URLs as fileData with a guesse
         { text: 'Compare these.' },
         { inlineData: { mimeType: 'image/webp', data: 'UklGRiIAAABXRUJQ' } },
         { fileData: { mimeType: 'image/png', fileUri: 'https://example.com/cat.PNG?size=large' } },
-        { fileData: { mimeType: 'image/jpeg', fileUri: 'gs://bucket/photos/dog' } },
+        { fileData: { mimeType: 'image/jpeg', fileUri: 'https://example.com/photos/dog' } },
       ],
     },
   ]);
+  assert.throws(() => chatBody({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'gs://bucket/o.png' } }] }] }), (e: GatewayError) => e.status === 400);
 });
 
 test('400: an image URL Gemini cannot read', () => {

@@ -23,5 +23,8 @@ export const mistralAdapter: ProviderAdapter = {
   // The response parser is not told the configured provider name, so errors found in a whole answer say 'mistral'.
   parseChatResponse: (body, model) => fixResponse(openai.parseChatResponse(body, model), 'mistral'),
   createStreamTranslator: (ctx) => fixingTranslator(openai.createStreamTranslator(ctx), ctx.provider),
+  // Of the OpenAI operations beyond chat, Mistral serves only transcriptions in the same shape (Voxtral); the rest
+  // would reach endpoints it does not have, or one (moderations) that answers in another shape.
+  operations: { transcriptions: openai.operations!.transcriptions! },
   parseError: parseMistralError,
 };

@@ -3,7 +3,8 @@
 // reasoning) keeps working, and the answer comes back byte for byte. The gateway still reads usage, errors and the end
 // of the stream.
 
-import { badUpstreamResponse, GatewayError, upstreamError } from '../../core/errors.ts';
+import { isPlainObject } from '../shared.ts';
+import { badUpstreamResponse, GatewayError, upstreamError, streamInterrupted } from '../../core/errors.ts';
 import type { Usage } from '../../core/types.ts';
 import type { NativeAdapter, ProviderConfig, StreamEvent, StreamReader, UpstreamCall } from '../types.ts';
 
@@ -18,7 +19,6 @@ interface ResponsesUsage {
   output_tokens_details?: { reasoning_tokens?: number } | null;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function fromResponsesUsage(u: ResponsesUsage): Usage {
   const prompt = u.input_tokens ?? 0;
@@ -32,7 +32,7 @@ export function fromResponsesUsage(u: ResponsesUsage): Usage {
 }
 
 function usageOf(response: unknown): Usage | undefined {
-  return isObject(response) && isObject(response.usage) ? fromResponsesUsage(response.usage as ResponsesUsage) : undefined;
+  return isPlainObject(response) && isPlainObject(response.usage) ? fromResponsesUsage(response.usage as ResponsesUsage) : undefined;
 }
 
 /**
@@ -57,7 +57,7 @@ function statusFor(code: string | null): number {
  * in `error`. `response.failed` carries them in `response.error`.
  */
 function streamError(data: Record<string, unknown>, provider: string): GatewayError {
-  const source = isObject(data.error) ? data.error : isObject(data.response) && isObject(data.response.error) ? data.response.error : data;
+  const source = isPlainObject(data.error) ? data.error : isPlainObject(data.response) && isPlainObject(data.response.error) ? data.response.error : data;
   const code = typeof source.code === 'string' ? source.code : null;
   const message = typeof source.message === 'string' ? source.message : 'the response failed';
   const param = typeof source.param === 'string' ? source.param : null;
@@ -90,7 +90,7 @@ function createStreamReader(provider: string): StreamReader<StreamEvent> {
         } catch {
           throw badUpstreamResponse(`${provider}: stream event is not JSON: ${ev.data.slice(0, 200)}`, provider);
         }
-        if (!isObject(data)) throw badUpstreamResponse(`${provider}: stream event is not an object`, provider);
+        if (!isPlainObject(data)) throw badUpstreamResponse(`${provider}: stream event is not an object`, provider);
         type = typeof data.type === 'string' ? data.type : (type ?? 'message');
         if (type === 'error' || (type === 'response.failed' && !committed)) throw streamError(data, provider);
         if (TERMINAL.has(type)) {
@@ -102,10 +102,7 @@ function createStreamReader(provider: string): StreamReader<StreamEvent> {
     },
     end() {
       if (!ended) {
-        throw new GatewayError(502, 'upstream_error', `${provider}: the stream ended before the response was complete`, {
-          code: 'stream_interrupted',
-          provider,
-        });
+        throw streamInterrupted(provider, 'response.completed');
       }
       return [];
     },

@@ -1,12 +1,12 @@
 // OpenAI's endpoints beyond chat and embeddings (legacy completions, images, audio, moderations), whose answers go back
 // to the client as they came: what the gateway reads from them is the usage and, in a stream, errors and the end.
 
-import { badUpstreamResponse, GatewayError, upstreamError } from '../../core/errors.ts';
+import { isPlainObject } from '../shared.ts';
+import { badUpstreamResponse, upstreamError, streamInterrupted } from '../../core/errors.ts';
 import type { Usage } from '../../core/types.ts';
 import type { StreamReader } from '../types.ts';
 import { hasKey } from './stream.ts';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /**
@@ -14,7 +14,7 @@ const count = (v: unknown): number | undefined => (typeof v === 'number' && Numb
  * Responses API's (input_tokens). Whisper reports seconds of audio, and moderations nothing: no token usage then.
  */
 export function operationUsage(body: unknown): Usage | undefined {
-  if (!isObject(body) || !isObject(body.usage)) return undefined;
+  if (!isPlainObject(body) || !isPlainObject(body.usage)) return undefined;
   const u = body.usage;
   const prompt = count(u.prompt_tokens) ?? count(u.input_tokens);
   if (prompt === undefined) return undefined;
@@ -45,8 +45,8 @@ export function createEventReader(provider: string): StreamReader<string> {
         } catch {
           throw badUpstreamResponse(`${provider}: stream event is not JSON: ${data.slice(0, 200)}`, provider);
         }
-        const error = isObject(parsed) ? parsed.error : undefined;
-        if (isObject(error)) {
+        const error = isPlainObject(parsed) ? parsed.error : undefined;
+        if (isPlainObject(error)) {
           const code = typeof error.code === 'string' ? error.code : null;
           throw upstreamError(provider, 500, typeof error.message === 'string' ? error.message : 'error in stream', { code });
         }
@@ -57,7 +57,7 @@ export function createEventReader(provider: string): StreamReader<string> {
     },
     end() {
       if (!done && !finished) {
-        throw new GatewayError(502, 'upstream_error', `${provider}: the stream ended before it was complete`, { code: 'stream_interrupted', provider });
+        throw streamInterrupted(provider, '[DONE]');
       }
       return [];
     },

@@ -1,7 +1,7 @@
 // OpenAI-format streams arrive already in canonical chunks; the translator only checks their shape, surfaces an error
 // sent inside the stream, and notices a stream that stopped without its `[DONE]`.
 
-import { badUpstreamResponse, GatewayError, upstreamError } from '../../core/errors.ts';
+import { badUpstreamResponse, upstreamError, streamInterrupted } from '../../core/errors.ts';
 import { parseJson } from '../../core/json-text.ts';
 import type { ChatChunk } from '../../core/types.ts';
 import type { StreamContext, StreamEvent, StreamTranslator } from '../types.ts';
@@ -58,10 +58,7 @@ export function createOpenAIStreamTranslator(ctx: StreamContext): StreamTranslat
     end(): ChatChunk[] {
       // Some OpenAI-compatible servers omit [DONE] but do send a finish_reason; only a stream with neither was cut.
       if (!done && !finished) {
-        throw new GatewayError(502, 'upstream_error', `${ctx.provider}: the stream ended before it was complete`, {
-          code: 'stream_interrupted',
-          provider: ctx.provider,
-        });
+        throw streamInterrupted(ctx.provider, '[DONE] or a finish_reason');
       }
       return [];
     },

@@ -65,10 +65,11 @@ async function loadCredentials(credentials: string): Promise<JWTInput> {
     try {
       text = await readFile(credentials, 'utf8');
     } catch (err) {
-      throw new CredentialsProblem(`cannot read the key file ${credentials} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+      // The value is not repeated: what was meant as a path may be a key in another encoding, and errors reach clients.
+      throw new CredentialsProblem(`credentials is neither a JSON key nor a readable key file (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
     }
   }
-  const where = inline ? 'the credentials value' : `the key file ${credentials}`;
+  const where = inline ? 'the credentials value' : 'the key file';
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

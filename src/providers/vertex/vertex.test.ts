@@ -93,9 +93,10 @@ test('gemini: streaming asks for SSE; global location, api_version, base URL sla
   assert.equal(call.headers['x-goog-user-project'], 'billing');
 });
 
-test('gemini: image URLs go as fileData (Vertex fetches http(s) and gs:// itself)', () => {
-  const call = built({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'gs://bucket/cat.png' } }] }] }, GEMINI);
-  assert.deepEqual(call.body.contents, [{ role: 'user', parts: [{ fileData: { mimeType: 'image/png', fileUri: 'gs://bucket/cat.png' } }] }]);
+test('gemini: http(s) image URLs go as fileData; gs:// is refused (Vertex would read it with the gateway\'s identity)', () => {
+  const call = built({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] }, GEMINI);
+  assert.deepEqual(call.body.contents, [{ role: 'user', parts: [{ fileData: { mimeType: 'image/png', fileUri: 'https://example.com/cat.png' } }] }]);
+  assert.throws(() => built({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'gs://bucket/cat.png' } }] }] }, GEMINI), (e: GatewayError) => e.status === 400);
 });
 
 test('gemini: the response, tool calls and usage are read as the Gemini API reads them', () => {
@@ -386,7 +387,8 @@ test('authorize: unusable credentials are a 500 that says what to fix and quotes
   const missing = await authorizeError(vertexProvider({ credentials: '/nonexistent/key.json' }));
   assert.equal(missing.status, 500);
   assert.equal(missing.code, 'provider_credentials_invalid');
-  assert.match(missing.message, /^vtx: .*cannot read the key file \/nonexistent\/key\.json \(ENOENT\)/);
+  assert.match(missing.message, /^vtx: .*credentials is neither a JSON key nor a readable key file \(ENOENT\)/);
+  assert.ok(!missing.message.includes('/nonexistent/key.json'), 'the value is not repeated');
 
   const broken = await authorizeError(vertexProvider({ credentials: keyFile(`{"private_key": "${privateKey.replaceAll('\n', '\\n')}", oops`) }));
   assert.match(broken.message, /is not valid JSON/);

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { GatewayError } from '../core/errors.ts';
+import type { UpstreamResponse } from '../http/client.ts';
+import type { StreamEvent, StreamReader } from '../providers/types.ts';
+import type { Target } from '../routing/router.ts';
+import { RequestAbort } from '../http/abort.ts';
+import { newContext } from './context.ts';
+import { UpstreamStream } from './upstream-stream.ts';
+
+/** Passes `data` of each event on; an event whose data is "boom" is an in-stream error. */
+const reader: StreamReader<string> = {
+  event: (ev: StreamEvent) => {
+    if (ev.data === 'boom') throw new GatewayError(502, 'upstream_error', 'boom');
+    return [ev.data];
+  },
+  end: () => [],
+  complete: () => false,
+  substantive: (item) => item !== 'open',
+  usage: () => undefined,
+};
+
+function stream(reads: string[]): UpstreamStream<string> {
+  const body = Object.assign(Readable.from(reads.map((r) => Buffer.from(r))), { dump: async () => undefined });
+  const response = { statusCode: 200, headers: {}, body } as unknown as UpstreamResponse;
+  const target = { adapter: {}, provider: { name: 'p' }, model: 'm' } as unknown as Target;
+  const ctx = newContext({ id: 'r', surface: 'openai', operation: 'chat', model: 'm', stream: true, abort: new RequestAbort(), credential: undefined, clientIp: '' });
+  return new UpstreamStream(response, () => undefined, target, reader, ctx);
+}
+
+async function written(s: UpstreamStream<string>): Promise<{ items: string[]; error?: unknown }> {
+  const items: string[] = [];
+  try {
+    await s.prime();
+    await s.pump((batch) => (items.push(...batch), true), async () => undefined);
+    return { items };
+  } catch (error) {
+    return { items, error };
+  }
+}
+
+test('an error after the stream is committed comes after the items its read brought before it', async () => {
+  const out = await written(stream(['data: open\n\ndata: a\n\n', 'data: b\n\ndata: boom\n\ndata: c\n\n']));
+  assert.deepEqual(out.items, ['open', 'a', 'b']);
+  assert.match(String(out.error), /boom/);
+});
+
+test('an error in the read that would commit the stream is raised before anything is written (so it can fail over)', async () => {
+  const s = stream(['data: open\n\ndata: a\n\ndata: boom\n\n']);
+  await assert.rejects(s.prime(), /boom/);
+});
