@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/load.ts';
+import { DatabaseError } from '../store/db.ts';
 import { checkConfig } from './config-check.ts';
+import { runMigrations } from './migrate.ts';
 import { start } from './start.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -36,8 +38,16 @@ config
     process.exitCode = checkConfig(opts.config, process.env, console.log);
   });
 
+program
+  .command('migrate')
+  .description('bring the configured database up to date (start does this too)')
+  .option('-c, --config <file>', 'switchboard.yaml (default: $SWITCHBOARD_CONFIG, else the embedded default)')
+  .action(async (opts: { config?: string }) => {
+    await runMigrations(opts.config, process.env, console.log);
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof DatabaseError) console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

@@ -4,10 +4,13 @@ import { loadConfig, type GatewayConfig } from '../config/load.ts';
 import { PROVIDER_TYPES } from '../providers/registry.ts';
 import { createLogger } from '../observability/logger.ts';
 import { buildApp } from '../server/app.ts';
-import { createServices } from '../server/services.ts';
+import { createServices, openDependencies } from '../server/services.ts';
 
-export function banner(config: GatewayConfig, url: string, version: string): string {
-  const lines = [`Switchboard listening on ${url} (v${version})`, `  config: ${config.source}`];
+export function banner(config: GatewayConfig, url: string, version: string, database: string, secret: { source: string; created: boolean }): string {
+  const lines = [`Switchboard listening on ${url} (v${version})`, `  config: ${config.source}`, `  database: ${database}`, `  master secret: ${secret.source}`];
+  if (secret.created) {
+    lines.push('  warning: a new master secret was generated; back it up with the database: stored provider credentials and virtual keys cannot be used without it');
+  }
   if (config.providers.size === 0) {
     lines.push('  providers: none. Set OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY, or start with --config switchboard.yaml');
   } else {
@@ -35,7 +38,8 @@ export function banner(config: GatewayConfig, url: string, version: string): str
 export async function start(opts: { config?: string; port?: number; host?: string; version: string }): Promise<void> {
   const config = loadConfig(opts.config, process.env);
   const logger = createLogger(config.logging);
-  const services = createServices(config, logger);
+  const opened = await openDependencies(config, logger);
+  const services = createServices(config, logger, opened);
   const app = buildApp(services);
 
   let stopping = false;
@@ -44,7 +48,7 @@ export async function start(opts: { config?: string; port?: number; host?: strin
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     await app.close();
-    await services.client.close();
+    await services.close();
     // The log destination is asynchronous: exit only once the last lines are written.
     logger.flush(() => process.exit(0));
   };
@@ -57,5 +61,5 @@ export async function start(opts: { config?: string; port?: number; host?: strin
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  process.stdout.write(banner(config, url, opts.version) + '\n');
+  process.stdout.write(banner(config, url, opts.version, opened.store.description, opened.secrets) + '\n');
 }

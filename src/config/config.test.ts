@@ -127,10 +127,16 @@ test('references in keys are refused; a target naming a built-in property is not
   assert.throws(() => parseConfig('models:\n  - name: m\n    targets: [{ provider: toString, model: x }]\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.path === 'models[0].targets[0].provider');
 });
 
-test('storage and auth from the design contract are accepted; storage warns it is not used yet', () => {
+test('storage and auth from the design contract are accepted; a database URL of another kind is refused', () => {
   const config = parseConfig('storage: { database: "sqlite://./x.db" }\nauth: { master_key: sk-sb-0123456789abcdef }\n', {}, 'x.yaml');
   assert.equal(config.auth.master_key, 'sk-sb-0123456789abcdef');
-  assert.deepEqual(config.warnings.map((w) => [w.path, w.line]), [['storage', 1]]);
+  assert.equal(config.storage.database, 'sqlite://./x.db');
+  assert.deepEqual(config.warnings, []);
+  assert.deepEqual(embeddedConfig({}).storage, {});
+  for (const database of ['postgres://sb@db/sb', 'postgresql://sb@db/sb', 'sqlite::memory:']) {
+    assert.equal(parseConfig(`storage: { database: "${database}" }\n`, {}, 'x.yaml').storage.database, database);
+  }
+  assert.throws(() => parseConfig('storage:\n  database: mysql://root:pw@db/sb\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.path === 'storage.database' && err.problems[0]!.line === 2 && !err.message.includes('pw@'));
   assert.throws(() => parseConfig('auth: { master_key: short }\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.path === 'auth.master_key');
 });
 

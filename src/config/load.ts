@@ -31,6 +31,8 @@ export interface GatewayConfig {
   server: Config['server'];
   logging: Config['logging'];
   auth: Config['auth'];
+  /** Absent: the embedded default (SQLite under ./.switchboard/, no Redis). */
+  storage: NonNullable<Config['storage']>;
   providers: Map<string, ProviderConfig>;
   models: ModelEntry[];
   /** Things worth telling the operator that do not stop the gateway. */
@@ -129,10 +131,8 @@ function build(value: unknown, source: string, lineOf: LineOf): GatewayConfig {
   const { providers, problems } = resolve(parsed.data, lineOf);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const warnings: ConfigProblem[] = [];
-  if (parsed.data.storage) {
-    warnings.push({ path: 'storage', line: lineOf(['storage']), message: 'not used yet: this version keeps no state (keys and usage arrive with the database)' });
-  }
-  return { source, server: parsed.data.server, logging: parsed.data.logging, auth: parsed.data.auth, providers, models: parsed.data.models, warnings };
+  const { server, logging, auth, storage = {}, models } = parsed.data;
+  return { source, server, logging, auth, storage, providers, models, warnings };
 }
 
 /** Parses YAML text. `source` names the file in messages. */

@@ -83,13 +83,23 @@ export const configSchema = z
       .strict()
       .prefault({}),
     storage: z
-      .object({ database: z.string().optional(), redis: z.string().optional() })
+      .object({
+        database: z
+          .string()
+          .regex(/^(sqlite:.|postgres(ql)?:\/\/)/, 'expected sqlite://./path.db, sqlite::memory: or postgres://user@host/db')
+          .optional(),
+        redis: z.string().optional(),
+      })
       .strict()
       .optional(),
     auth: z
       .object({
         // Clients send it as Authorization: Bearer <key> (or x-api-key / api-key, as their SDK does).
         master_key: z.string().min(16, 'the master key must be at least 16 characters').optional(),
+        // Seals stored provider credentials and keys the hashes of virtual keys; previous secrets keep what older
+        // ones sealed readable after a rotation. Unset: SWITCHBOARD_SECRET, then (embedded) a generated file.
+        secret: z.string().optional(),
+        previous_secrets: z.array(z.string()).optional(),
       })
       .strict()
       .prefault({}),

@@ -3,8 +3,9 @@
 
 import { pino, type Logger } from 'pino';
 
-/** Provider credential fields (API keys, Entra secrets and tokens, AWS keys, Google service-account material). */
-const SECRET_FIELDS = ['api_key', 'client_secret', 'azure_ad_token', 'secret_access_key', 'session_token', 'credentials', 'private_key'];
+/** Provider credential fields (API keys, Entra secrets and tokens, AWS keys, Google service-account material), and
+ * the gateway's own (master key, master secrets). */
+const SECRET_FIELDS = ['api_key', 'client_secret', 'azure_ad_token', 'secret_access_key', 'session_token', 'credentials', 'private_key', 'master_key', 'secret', 'previous_secrets'];
 const SECRET_HEADERS = ['authorization', '["x-api-key"]', '["api-key"]', '["x-goog-api-key"]', '["x-amz-security-token"]'];
 
 export const REDACT_PATHS = [

@@ -9,6 +9,10 @@ import { accessLogStage } from '../pipeline/stages/access-log.ts';
 import { authenticator, authStage, type Authenticate } from '../pipeline/stages/auth.ts';
 import { routeStage } from '../pipeline/stages/route.ts';
 import { Router } from '../routing/router.ts';
+import { loadMasterSecrets, type MasterSecrets } from '../identity/master-secret.ts';
+import { Keyring, SecretBox } from '../identity/secrets.ts';
+import { createKv, type Kv } from '../store/kv/index.ts';
+import { openStore, type Store } from '../store/store.ts';
 
 export interface Services {
   config: GatewayConfig;
@@ -18,9 +22,42 @@ export interface Services {
   caller: ProviderCaller;
   client: UpstreamClient;
   authenticate: Authenticate;
+  store: Store;
+  /** Shared state between instances (Redis when storage.redis is set, else in-process): auth cache invalidation. */
+  kv: Kv;
+  /** The master secrets' derived keys: peppers for virtual key hashes (current first), and the credential cipher. */
+  keyring: Keyring;
+  secrets: SecretBox;
+  /** Where the master secret came from, for the banner (never the secret). */
+  secretSource: Pick<MasterSecrets, 'source' | 'created'>;
+  /** Releases what the services hold (upstream connections, the database, Redis); after the app has closed. */
+  close(): Promise<void>;
 }
 
-export function createServices(config: GatewayConfig, logger: Logger): Services {
+/** What opening takes before the gateway can listen: the database (migrated), the kv, the master secrets. */
+export interface Opened {
+  store: Store;
+  kv: Kv;
+  secrets: MasterSecrets;
+}
+
+export async function openDependencies(config: GatewayConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Opened> {
+  const store = await openStore(config, { logger });
+  try {
+    // One instance on its own SQLite file may keep its own secret; instances sharing PostgreSQL must share one.
+    const secrets = await loadMasterSecrets({ configured: config.auth, env, embedded: store.dialect === 'sqlite' });
+    const kv = await createKv(config, { onError: (err) => logger.warn({ err: err.message }, 'kv connection problem') });
+    return { store, kv, secrets };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** `opened` comes from openDependencies, since opening is asynchronous and may fail before listening. */
+export function createServices(config: GatewayConfig, logger: Logger, opened: Opened): Services {
+  const { store, kv } = opened;
+  const keyring = new Keyring(opened.secrets.current, opened.secrets.previous);
   const router = new Router(config);
   const client = new UpstreamClient();
   const authenticate = authenticator(config.auth);
@@ -30,7 +67,17 @@ export function createServices(config: GatewayConfig, logger: Logger): Services 
     router,
     client,
     authenticate,
+    store,
+    kv,
+    keyring,
+    secrets: new SecretBox(keyring),
+    secretSource: { source: opened.secrets.source, created: opened.secrets.created },
     caller: new ProviderCaller(client),
     pipeline: new Pipeline([accessLogStage(logger), authStage(authenticate), routeStage(router)]),
+    close: async () => {
+      await client.close();
+      await kv.close();
+      await store.close();
+    },
   };
 }

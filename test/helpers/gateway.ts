@@ -1,17 +1,25 @@
 // Starts the real gateway as a child process (the `switchboard start` command, through tsx) on a free port, the way a
-// user runs it, and stops it after the test.
+// user runs it, and stops it after the test. Each process runs in a fresh temporary directory, removed afterwards, so
+// the embedded database (./.switchboard/) lands there and not in the repository.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'src/cli/main.ts');
+// Resolved here: `--import tsx` would be looked up from the child's working directory, which has no node_modules.
+const TSX = import.meta.resolve('tsx');
+
+const tempCwd = () => mkdtempSync(join(tmpdir(), 'switchboard-cwd-'));
+const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true });
 
 export interface RunningGateway {
   url: string;
+  /** The process's working directory (removed by stop()). */
+  cwd: string;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
   stop(): Promise<void>;
@@ -24,22 +32,28 @@ export function writeConfig(yaml: string): string {
   return file;
 }
 
-/** Runs the CLI to completion and returns its exit code and output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI to completion and returns its exit code and output. Without `cwd`, in a temporary directory removed after. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = cwd ?? tempCwd();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: dir, env: { PATH: process.env.PATH, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      if (!cwd) removeDir(dir);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
 export async function startGateway(opts: { config?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<RunningGateway> {
-  const args = ['--import', 'tsx', CLI, 'start', '--port', '0', ...(opts.config ? ['--config', writeConfig(opts.config)] : []), ...(opts.args ?? [])];
+  const args = ['--import', TSX, CLI, 'start', '--port', '0', ...(opts.config ? ['--config', writeConfig(opts.config)] : []), ...(opts.args ?? [])];
   // A clean environment: only what the test passes, so a developer's real provider keys never leak into a test.
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, ...opts.env } });
+  const cwd = tempCwd();
+  const child: ChildProcess = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH, ...opts.env } });
+  child.once('exit', () => removeDir(cwd));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -62,6 +76,7 @@ export async function startGateway(opts: { config?: string; env?: NodeJS.Process
 
   return {
     url,
+    cwd,
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {

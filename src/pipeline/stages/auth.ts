@@ -2,12 +2,10 @@
 // or x-api-key / api-key as the Anthropic and Azure SDKs send it). Without one, the gateway serves this machine only,
 // so a quick-start instance bound to a public address cannot spend the operator's provider keys for strangers.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { GatewayConfig } from '../../config/load.ts';
 import { GatewayError } from '../../core/errors.ts';
+import { constantTimeMatcher } from '../../identity/keys.ts';
 import type { Stage } from '../stages.ts';
-
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 export function isLoopback(ip: string): boolean {
   return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
@@ -25,10 +23,9 @@ export function authenticator(auth: GatewayConfig['auth']): Authenticate {
       }
     };
   }
-  // Comparing fixed-length digests keeps the comparison constant-time whatever the length of what the client sent.
-  const expected = digest(auth.master_key);
+  const isMasterKey = constantTimeMatcher(auth.master_key);
   return (credential) => {
-    if (credential === undefined || !timingSafeEqual(digest(credential), expected)) {
+    if (!isMasterKey(credential)) {
       throw new GatewayError(401, 'authentication_error', 'Missing or invalid API key: send the gateway key as Authorization: Bearer <key>.', {
         code: 'invalid_api_key',
       });

@@ -1,0 +1,50 @@
+// Everything that differs between SQLite and PostgreSQL in how values are stored, kept here so repositories and
+// migrations are written once. PostgreSQL gets its native types (jsonb, boolean, timestamptz); SQLite stores JSON and
+// timestamps as text and booleans as 0/1. ISO-8601 UTC text in one fixed format sorts and compares like time.
+
+import type { ColumnDataType } from 'kysely';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface SqlDialect {
+  readonly name: DialectName;
+  /** Column types for the portable schema builder in migrations. */
+  readonly types: { readonly json: ColumnDataType; readonly boolean: ColumnDataType; readonly timestamp: ColumnDataType };
+  /** better-sqlite3 binds no booleans. */
+  bool(value: boolean): boolean | number;
+}
+
+export const DIALECTS: Record<DialectName, SqlDialect> = {
+  sqlite: { name: 'sqlite', types: { json: 'text', boolean: 'integer', timestamp: 'text' }, bool: (v) => (v ? 1 : 0) },
+  postgres: { name: 'postgres', types: { json: 'jsonb', boolean: 'boolean', timestamp: 'timestamptz' }, bool: (v) => v },
+};
+
+// Reading needs no dialect: each driver's representation is recognised by its JavaScript type.
+
+/** PostgreSQL accepts JSON text for a jsonb parameter, so one encoding serves both. */
+export function writeJson(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+export function readJson<T>(raw: unknown): T {
+  return (typeof raw === 'string' ? JSON.parse(raw) : raw) as T;
+}
+
+export function readBool(raw: unknown): boolean {
+  return raw === true || raw === 1;
+}
+
+/** Normalises a time to the one stored format; an unparseable time is a caller's mistake. */
+export function writeTime(value: Date | string): string {
+  const date = typeof value === 'string' ? new Date(value) : value;
+  if (Number.isNaN(date.getTime())) throw new RangeError(`not a valid time: ${String(value)}`);
+  return date.toISOString();
+}
+
+export function readTime(raw: unknown): string {
+  return raw instanceof Date ? raw.toISOString() : String(raw);
+}
+
+export function readOptionalTime(raw: unknown): string | null {
+  return raw === null || raw === undefined ? null : readTime(raw);
+}

@@ -1,0 +1,12 @@
+// Every migration, in order, provided in code rather than found on disk, so they run the same from src/ and dist/.
+// Names are permanent once released: the migration table records them.
+
+import type { Migration } from 'kysely';
+import type { SqlDialect } from '../dialect.ts';
+import { identity } from './0001-identity.ts';
+
+export function migrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001_identity': identity(dialect),
+  };
+}

@@ -1,0 +1,117 @@
+// The store: one repository per entity over the configured database. Everything that belongs to an organization is
+// reached through `tenant(orgId)`, whose repositories can only query that organization's rows. The few unscoped
+// operations are named as such: organizations themselves, the platform audit view, and `findKeyByHash` for auth.
+
+import type { Logger } from '../observability/logger.ts';
+import { databaseUrl, openDatabase, type Database } from './db.ts';
+import type { DialectName } from './dialect.ts';
+import { migrate } from './migrate.ts';
+import { AuditRepository, PlatformAuditRepository } from './repositories/audit.ts';
+import { CredentialRepository } from './repositories/credentials.ts';
+import { KeyRepository, toVirtualKey } from './repositories/keys.ts';
+import { MembershipRepository } from './repositories/memberships.ts';
+import { OrganizationRepository } from './repositories/organizations.ts';
+import { PolicyRepository } from './repositories/policies.ts';
+import { OrgScope, type StoreContext } from './repositories/scope.ts';
+import { TeamRepository } from './repositories/teams.ts';
+import { UserRepository } from './repositories/users.ts';
+import type { VirtualKey } from './types.ts';
+
+/** One organization's data. Every query made through it is limited to that organization. */
+export class TenantStore {
+  readonly teams: TeamRepository;
+  readonly users: UserRepository;
+  readonly memberships: MembershipRepository;
+  readonly keys: KeyRepository;
+  readonly credentials: CredentialRepository;
+  readonly policies: PolicyRepository;
+  readonly audit: AuditRepository;
+
+  constructor(
+    ctx: StoreContext,
+    readonly orgId: string,
+  ) {
+    const scope = new OrgScope(ctx, orgId);
+    this.teams = new TeamRepository(scope);
+    this.users = new UserRepository(scope);
+    this.memberships = new MembershipRepository(scope);
+    this.keys = new KeyRepository(scope);
+    this.credentials = new CredentialRepository(scope);
+    this.policies = new PolicyRepository(scope);
+    this.audit = new AuditRepository(scope);
+  }
+}
+
+/** What a transaction callback works with: the store, bound to the transaction. */
+export type StoreTransaction = Omit<Store, 'close'>;
+
+export class Store {
+  readonly dialect: DialectName;
+  /** Where the data lives, without credentials. */
+  readonly description: string;
+  /** Platform operations (master key): create and list organizations. The others take the organization's id. */
+  readonly organizations: OrganizationRepository;
+  /** Audit records across organizations (master key). Tenant code uses `tenant(orgId).audit`. */
+  readonly audit: PlatformAuditRepository;
+  readonly #ctx: StoreContext;
+  readonly #database: Database;
+
+  /** `now`: the clock for ids and timestamps (tests set it). */
+  constructor(database: Database, opts: { now?: () => Date } = {}) {
+    this.#database = database;
+    this.#ctx = { db: database.db, dialect: database.dialect, now: opts.now ?? (() => new Date()) };
+    this.dialect = database.dialect.name;
+    this.description = database.description;
+    this.organizations = new OrganizationRepository(this.#ctx);
+    this.audit = new PlatformAuditRepository(this.#ctx);
+  }
+
+  tenant(orgId: string): TenantStore {
+    return new TenantStore(this.#ctx, orgId);
+  }
+
+  /** The auth path's lookup, across organizations: a key hash is unique everywhere. */
+  async findKeyByHash(keyHash: string): Promise<VirtualKey | undefined> {
+    const row = await this.#ctx.db.selectFrom('virtual_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    return row && toVirtualKey(row);
+  }
+
+  /** Whether any virtual key exists in any organization (the embedded quick start has none). */
+  async hasKeys(): Promise<boolean> {
+    return (await this.#ctx.db.selectFrom('virtual_keys').select('id').limit(1).executeTakeFirst()) !== undefined;
+  }
+
+  /**
+   * Runs `fn` in one transaction: everything it writes through `tx` (a mutation and its audit record) lands together
+   * or not at all. Inside, use `tx` only: on SQLite the store's one connection is held by the transaction. A nested
+   * call joins the outer transaction.
+   */
+  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    if (this.#ctx.db.isTransaction) return fn(this);
+    return this.#ctx.db.transaction().execute((trx) => fn(new Store({ ...this.#database, db: trx }, { now: this.#ctx.now })));
+  }
+
+  async close(): Promise<void> {
+    await this.#database.close();
+  }
+}
+
+/**
+ * Opens the configured database (`storage.database`, else SQLite under ./.switchboard/) and brings its schema up to
+ * date, as `switchboard start` does.
+ */
+export async function openStore(
+  config: { storage?: { database?: string } },
+  opts: { logger?: Logger; now?: () => Date } = {},
+): Promise<Store> {
+  const { logger } = opts;
+  const database = openDatabase(databaseUrl(config.storage), logger && { onError: (err) => logger.error({ err }, 'database connection error') });
+  try {
+    const applied = await migrate(database);
+    if (applied.length > 0) logger?.info({ database: database.description, migrations: applied }, 'database migrated');
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return new Store(database, opts);
+}
