@@ -36,6 +36,20 @@ export function evaluate(scenarios: Scenario[], measurements: Measurement[]): Ch
   const checks: Check[] = [];
   for (const scenario of scenarios.filter((s) => s.rate === null)) checks.push(ratioCheck(find, scenario, 'bare', MIN_SHARE_OF_BARE));
   for (const scenario of scenarios.filter((s) => s.rate === null)) checks.push(ratioCheck(find, scenario, 'portkey', MIN_TIMES_PORTKEY));
+  for (const scenario of scenarios.filter((s) => s.rate === null)) {
+    const keyed = find(scenario.id, 'gateway');
+    const open = find(scenario.id, 'gateway-open');
+    // Informational: what virtual-key auth costs per request, the rest of the gateway being the same process.
+    checks.push({
+      name: `virtual-key auth / no auth rps, ${scenario.title}`,
+      value: keyed && open && open.load.rps > 0 ? keyed.load.rps / open.load.rps : null,
+      unit: '×',
+      goal: 'reported',
+      pass: null,
+      informational: true,
+      byCpu: keyed?.cpuUsPerRequest && open?.cpuUsPerRequest ? open.cpuUsPerRequest / keyed.cpuUsPerRequest : null,
+    });
+  }
   for (const scenario of scenarios.filter((s) => s.rate !== null)) {
     const gateway = find(scenario.id, 'gateway');
     const bare = find(scenario.id, 'bare');
@@ -119,7 +133,7 @@ export function formatReport(
       check.name,
       check.value === null ? 'n/a' : `${fixed(check.value, 2)} ${check.unit}`,
       `${check.goal} ${check.unit}`,
-      check.pass === null ? 'n/a' : check.pass ? 'PASS' : 'MISS',
+      check.informational ? 'info' : check.pass === null ? 'n/a' : check.pass ? 'PASS' : 'MISS',
       check.byCpu === undefined ? '' : check.byCpu === null ? 'n/a' : `${fixed(check.byCpu, 2)} ${check.unit}`,
     ]);
   }

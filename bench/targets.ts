@@ -8,6 +8,9 @@ import { dirname, join } from 'node:path';
 import { BENCH_DIR, REPO_ROOT, TSX } from './paths.ts';
 import { API_KEY, UPSTREAM_MODEL } from './payload.ts';
 import { launch, type Service } from './processes.ts';
+import { generateKey, hashKey } from '../src/identity/keys.ts';
+import { Keyring } from '../src/identity/secrets.ts';
+import { openStore } from '../src/store/store.ts';
 import type { TargetName } from './types.ts';
 
 /** Host and port as servers print them, stopping before any quote or bracket a JSON log line would wrap them in. */
@@ -43,7 +46,9 @@ export async function startUpstream(latencyMs: number): Promise<Upstream> {
 export function startTarget(name: TargetName, upstream: Upstream): Promise<Target> {
   switch (name) {
     case 'gateway':
-      return startGateway(upstream);
+      return startGateway(upstream, 'virtual-key');
+    case 'gateway-open':
+      return startGateway(upstream, 'open');
     case 'bare':
       return startBare(upstream);
     case 'portkey':
@@ -51,15 +56,40 @@ export function startTarget(name: TargetName, upstream: Upstream): Promise<Targe
   }
 }
 
-async function startGateway(upstream: Upstream): Promise<Target> {
-  // The gateway runs in a scratch directory so the embedded storage it may create lands there, not in the repo.
+/** Fixed: the bench's scratch database and its key are thrown away after each run. */
+const BENCH_MASTER_KEY = 'sk-bench-master-0123456789';
+const BENCH_SECRET = 'bench-master-secret-0123456789abcdef';
+
+/**
+ * A virtual key in the gateway's database, made before the gateway starts, the way an operator's admin call would:
+ * the gateway then authenticates every request through its key cache, as in production.
+ */
+async function seedVirtualKey(database: string): Promise<string> {
+  const store = await openStore({ storage: { database } });
+  try {
+    const org = await store.organizations.create({ name: 'bench' });
+    const { key, prefix } = generateKey();
+    const pepper = new Keyring(BENCH_SECRET).current.pepper;
+    await store.tenant(org.id).keys.create({ name: 'bench', key_hash: hashKey(key, pepper), key_prefix: prefix, created_by: 'bench' });
+    return key;
+  } finally {
+    await store.close();
+  }
+}
+
+async function startGateway(upstream: Upstream, auth: 'virtual-key' | 'open'): Promise<Target> {
+  // The gateway runs in a scratch directory so the embedded storage it creates lands there, not in the repo.
   const workDir = await mkdtemp(join(tmpdir(), 'switchboard-bench-'));
   const configPath = join(workDir, 'switchboard.yaml');
+  const database = `sqlite://${join(workDir, 'bench.db')}`;
+  const key = auth === 'virtual-key' ? await seedVirtualKey(database) : undefined;
   await writeFile(
     configPath,
     [
       'server: { host: 127.0.0.1, port: 0 }',
       'logging: { level: warn }',
+      `storage: { database: "${database}" }`,
+      ...(key ? [`auth: { master_key: ${BENCH_MASTER_KEY}, secret: ${BENCH_SECRET} }`] : []),
       'providers:',
       `  fake: { type: openai, api_key: ${API_KEY}, base_url: ${upstream.url}/openai/v1 }`,
       'models:',
@@ -80,10 +110,10 @@ async function startGateway(upstream: Upstream): Promise<Target> {
     throw err;
   }
   return {
-    name: 'gateway',
+    name: key ? 'gateway' : 'gateway-open',
     pid: service.pid,
     url: `${service.ready[1]!}/v1/chat/completions`,
-    headers: {},
+    headers: key ? { authorization: `Bearer ${key}` } : {},
     model: 'bench-model',
     stop: async () => {
       await service.stop();

@@ -1,6 +1,7 @@
 // Shapes shared by the runner, the load worker and the report.
 
-export const TARGET_NAMES = ['gateway', 'bare', 'portkey'] as const;
+/** `gateway` authenticates every request with a virtual key; `gateway-open` is the same gateway with no auth at all. */
+export const TARGET_NAMES = ['gateway', 'gateway-open', 'bare', 'portkey'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export type ScenarioId = 'chat' | 'chat-stream' | 'fixed-rate';
@@ -62,6 +63,8 @@ export interface Check {
   goal: string;
   /** null when a side of the comparison was not measured. */
   pass: boolean | null;
+  /** A figure the run reports without a goal to meet. */
+  informational?: boolean;
   /**
    * For throughput ratios, the same ratio from CPU time per request (other ÷ gateway): what the ratio would be if the
    * target had the machine to itself rather than sharing it with the load generator and the fake upstream.

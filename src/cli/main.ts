@@ -5,9 +5,13 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { DatabaseError } from '../store/db.ts';
+import { GatewayError } from '../core/errors.ts';
+import { CliError } from './admin.ts';
 import { checkConfig } from './config-check.ts';
+import { keysCommand } from './keys.ts';
 import { runMigrations } from './migrate.ts';
 import { start } from './start.ts';
+import { orgsCommand, teamsCommand } from './teams.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -46,8 +50,13 @@ program
     await runMigrations(opts.config, process.env, console.log);
   });
 
+// Administration against the configured database, through the admin API's own handlers (actor `cli`).
+program.addCommand(orgsCommand(console.log));
+program.addCommand(teamsCommand(console.log));
+program.addCommand(keysCommand(console.log));
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DatabaseError) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof DatabaseError || err instanceof CliError || err instanceof GatewayError) console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

@@ -1,12 +1,27 @@
 // `switchboard start`: load the configuration, listen, say where and with what, and shut down cleanly on SIGTERM.
 
 import { loadConfig, type GatewayConfig } from '../config/load.ts';
+import type { AuthMode } from '../identity/key-auth.ts';
 import { PROVIDER_TYPES } from '../providers/registry.ts';
 import { createLogger } from '../observability/logger.ts';
 import { buildApp } from '../server/app.ts';
 import { createServices, openDependencies } from '../server/services.ts';
 
-export function banner(config: GatewayConfig, url: string, version: string, database: string, secret: { source: string; created: boolean }): string {
+const AUTH_LINES: Record<AuthMode, string> = {
+  master_key: '  auth: clients must send auth.master_key or a virtual key (Authorization: Bearer <key>)',
+  virtual_keys: '  auth: clients must send a virtual key (Authorization: Bearer sk-sb-...); no auth.master_key is set',
+  local_only:
+    '  WARNING: NO AUTH. There is no auth.master_key and no virtual key, so requests from this machine are served without any key and every other host is refused. Set auth.master_key or create a virtual key before serving anyone else.',
+};
+
+export function banner(
+  config: GatewayConfig,
+  url: string,
+  version: string,
+  database: string,
+  secret: { source: string; created: boolean },
+  auth: AuthMode,
+): string {
   const lines = [`Switchboard listening on ${url} (v${version})`, `  config: ${config.source}`, `  database: ${database}`, `  master secret: ${secret.source}`];
   if (secret.created) {
     lines.push('  warning: a new master secret was generated; back it up with the database: stored provider credentials and virtual keys cannot be used without it');
@@ -25,11 +40,7 @@ export function banner(config: GatewayConfig, url: string, version: string, data
     lines.push(`  model ${m.name} (${m.strategy}) -> ${m.targets.map((t) => `${t.provider}/${t.model}`).join(', ')}`);
   }
   if (config.providers.size > 0) lines.push(`  any provider's model directly as "<provider>/<model>", e.g. "${[...config.providers.keys()][0]}/<model>"`);
-  lines.push(
-    config.auth.master_key
-      ? '  auth: clients must send auth.master_key (Authorization: Bearer <key>)'
-      : '  auth: none configured, so only requests from this machine are served (set auth.master_key to serve other hosts)',
-  );
+  lines.push(AUTH_LINES[auth]);
   lines.push(`  OpenAI SDK: new OpenAI({ baseURL: "${url}/v1" })`);
   for (const w of config.warnings) lines.push(`  warning: ${w.path}${w.line ? ` (line ${w.line})` : ''}: ${w.message}`);
   return lines.join('\n');
@@ -40,6 +51,8 @@ export async function start(opts: { config?: string; port?: number; host?: strin
   const logger = createLogger(config.logging);
   const opened = await openDependencies(config, logger);
   const services = createServices(config, logger, opened);
+  // Knows whether any virtual key exists before the banner says how requests are admitted.
+  await services.keyAuth.start();
   const app = buildApp(services);
 
   let stopping = false;
@@ -61,5 +74,5 @@ export async function start(opts: { config?: string; port?: number; host?: strin
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  process.stdout.write(banner(config, url, opts.version, opened.store.description, opened.secrets) + '\n');
+  process.stdout.write(banner(config, url, opts.version, opened.store.description, opened.secrets, services.keyAuth.mode) + '\n');
 }

@@ -31,6 +31,7 @@ export interface GatewayConfig {
   server: Config['server'];
   logging: Config['logging'];
   auth: Config['auth'];
+  admin: Config['admin'];
   /** Absent: the embedded default (SQLite under ./.switchboard/, no Redis). */
   storage: NonNullable<Config['storage']>;
   providers: Map<string, ProviderConfig>;
@@ -131,8 +132,8 @@ function build(value: unknown, source: string, lineOf: LineOf): GatewayConfig {
   const { providers, problems } = resolve(parsed.data, lineOf);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const warnings: ConfigProblem[] = [];
-  const { server, logging, auth, storage = {}, models } = parsed.data;
-  return { source, server, logging, auth, storage, providers, models, warnings };
+  const { server, logging, auth, admin, storage = {}, models } = parsed.data;
+  return { source, server, logging, auth, admin, storage, providers, models, warnings };
 }
 
 /** Parses YAML text. `source` names the file in messages. */

@@ -89,6 +89,8 @@ export const configSchema = z
           .regex(/^(sqlite:.|postgres(ql)?:\/\/)/, 'expected sqlite://./path.db, sqlite::memory: or postgres://user@host/db')
           .optional(),
         redis: z.string().optional(),
+        // Prefix of every Redis key and channel: deployments (or test runs) sharing one Redis keep apart by it.
+        redis_namespace: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').optional(),
       })
       .strict()
       .optional(),
@@ -103,6 +105,25 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    admin: z
+      .object({
+        // Admin API sign-in through an identity provider: bearer JWTs verified against the issuer's published keys.
+        oidc: z
+          .object({
+            issuer: z.url({ error: 'issuer must be the identity provider\'s URL, exactly as its tokens name it (iss)' }),
+            audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+            // Unset: the jwks_uri of the issuer's /.well-known/openid-configuration.
+            jwks_url: z.url({ protocol: /^https?$/, error: 'jwks_url must be an absolute http(s) URL' }).optional(),
+            role_claim: z.string().min(1).default('switchboard_role'),
+            org_claim: z.string().min(1).default('switchboard_org'),
+            team_claim: z.string().min(1).optional(),
+            user_claim: z.string().min(1).default('email'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     providers: z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'provider names may use letters, digits, _ . -'), providerSchema).default({}),
     models: z.array(modelSchema).default([]),
   })
@@ -110,3 +131,4 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ModelEntry = z.output<typeof modelSchema>;
+export type OidcConfig = NonNullable<Config['admin']['oidc']>;

@@ -2,11 +2,13 @@
 
 import type { GatewayError } from '../core/errors.ts';
 import type { RequestAbort } from '../http/abort.ts';
+import type { Identity } from '../identity/identity.ts';
 import type { Usage } from '../core/types.ts';
 import type { OpenAIOperation } from '../providers/types.ts';
 import type { Route, Target } from '../routing/router.ts';
 
-export type Surface = 'openai' | 'anthropic' | 'responses' | 'gemini';
+export const SURFACES = ['openai', 'anthropic', 'responses', 'gemini'] as const;
+export type Surface = (typeof SURFACES)[number];
 export type Operation = 'chat' | 'embeddings' | 'count_tokens' | OpenAIOperation;
 
 export interface RequestContext {
@@ -23,6 +25,8 @@ export interface RequestContext {
   /** The key the client presented, if any. */
   credential: string | undefined;
   clientIp: string;
+  /** Who is calling: set by the auth stage, undefined before it has run. */
+  identity: Identity | undefined;
   route: Route | undefined;
   /** The target that answered (or the last one tried). */
   target: Target | undefined;
@@ -51,6 +55,7 @@ export function newContext(
     abort: init.abort,
     credential: init.credential,
     clientIp: init.clientIp,
+    identity: undefined,
     route: undefined,
     target: undefined,
     attempts: 0,

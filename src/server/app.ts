@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.ts';
 import { ClientAbortedError } from '../http/client.ts';
+import { ADMIN_PREFIX, adminApi } from '../api/admin/plugin.ts';
 import { registerAnthropicRoutes } from '../api/anthropic/messages.ts';
 import { registerGeminiRoutes } from '../api/gemini/routes.ts';
 import { registerChatRoutes } from '../api/openai/chat.ts';
@@ -80,5 +81,6 @@ export function buildApp(services: Services): FastifyInstance {
   registerAnthropicRoutes(app, services);
   registerResponsesRoutes(app, services);
   registerGeminiRoutes(app, services);
+  app.register(adminApi(services), { prefix: ADMIN_PREFIX });
   return app;
 }

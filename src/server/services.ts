@@ -6,9 +6,11 @@ import type { Logger } from '../observability/logger.ts';
 import { ProviderCaller } from '../pipeline/call.ts';
 import { Pipeline } from '../pipeline/stages.ts';
 import { accessLogStage } from '../pipeline/stages/access-log.ts';
-import { authenticator, authStage, type Authenticate } from '../pipeline/stages/auth.ts';
+import { accessStage } from '../pipeline/stages/access.ts';
+import { authStage } from '../pipeline/stages/auth.ts';
 import { routeStage } from '../pipeline/stages/route.ts';
 import { Router } from '../routing/router.ts';
+import { KeyAuth } from '../identity/key-auth.ts';
 import { loadMasterSecrets, type MasterSecrets } from '../identity/master-secret.ts';
 import { Keyring, SecretBox } from '../identity/secrets.ts';
 import { createKv, type Kv } from '../store/kv/index.ts';
@@ -21,7 +23,8 @@ export interface Services {
   pipeline: Pipeline;
   caller: ProviderCaller;
   client: UpstreamClient;
-  authenticate: Authenticate;
+  /** Who is calling on the proxy surfaces; invalidate(keyId) / invalidateAll() after changing keys or their owners. */
+  keyAuth: KeyAuth;
   store: Store;
   /** Shared state between instances (Redis when storage.redis is set, else in-process): auth cache invalidation. */
   kv: Kv;
@@ -46,7 +49,10 @@ export async function openDependencies(config: GatewayConfig, logger: Logger, en
   try {
     // One instance on its own SQLite file may keep its own secret; instances sharing PostgreSQL must share one.
     const secrets = await loadMasterSecrets({ configured: config.auth, env, embedded: store.dialect === 'sqlite' });
-    const kv = await createKv(config, { onError: (err) => logger.warn({ err: err.message }, 'kv connection problem') });
+    const kv = await createKv(config, {
+      namespace: config.storage.redis_namespace,
+      onError: (err) => logger.warn({ err: err.message }, 'kv connection problem'),
+    });
     return { store, kv, secrets };
   } catch (err) {
     await store.close();
@@ -60,22 +66,29 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
   const keyring = new Keyring(opened.secrets.current, opened.secrets.previous);
   const router = new Router(config);
   const client = new UpstreamClient();
-  const authenticate = authenticator(config.auth);
+  const keyAuth = new KeyAuth({
+    masterKey: config.auth.master_key,
+    store,
+    kv,
+    peppers: keyring.keys.map((key) => key.pepper),
+    onError: (err) => logger.warn({ err: err.message }, 'key auth: could not reach the database or the kv'),
+  });
   return {
     config,
     logger,
     router,
     client,
-    authenticate,
+    keyAuth,
     store,
     kv,
     keyring,
     secrets: new SecretBox(keyring),
     secretSource: { source: opened.secrets.source, created: opened.secrets.created },
     caller: new ProviderCaller(client),
-    pipeline: new Pipeline([accessLogStage(logger), authStage(authenticate), routeStage(router)]),
+    pipeline: new Pipeline([accessLogStage(logger), authStage(keyAuth), routeStage(router), accessStage()]),
     close: async () => {
       await client.close();
+      await keyAuth.close();
       await kv.close();
       await store.close();
     },

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, badUpstreamResponse, GatewayError } from '../../core/errors.ts';
 import { jsonText } from '../../core/json-text.ts';
 import type { ChatRequest, ModelObject, Usage } from '../../core/types.ts';
+import { checkModel, visibleModels } from '../../identity/model-access.ts';
 import { streamTranslator } from '../../pipeline/call.ts';
 import type { Operation } from '../../pipeline/context.ts';
 import { isPlainObject } from '../../providers/shared.ts';
@@ -52,7 +53,7 @@ function nativeBody(body: unknown, t: Target): object {
 const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 
 export function registerGeminiRoutes(app: FastifyInstance, services: Services): void {
-  const { pipeline, caller, config, router, authenticate } = services;
+  const { pipeline, caller, config, router, keyAuth } = services;
   const options = { config: { errorShape: geminiErrorShape } };
 
   function context(req: FastifyRequest, reply: FastifyReply, operation: Operation, model: string, stream: boolean) {
@@ -168,8 +169,17 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
   }
 
   // Listing models needs the same key as using them; these routes do not run the pipeline, so they check it here.
-  const onRequest = async (req: FastifyRequest) => authenticate(credentialOf(req), req.ip);
+  // A key restricted to some models sees only those.
   const geminiModel = (m: ModelObject) => ({ name: `models/${m.id}`, displayName: m.id, supportedGenerationMethods: METHODS });
-  app.get('/v1beta/models', { ...options, onRequest }, async () => ({ models: router.models().map(geminiModel) }));
-  app.get<{ Params: { '*': string } }>('/v1beta/models/*', { ...options, onRequest }, async (req) => geminiModel(router.model(req.params['*'])));
+  app.get('/v1beta/models', options, async (req) => {
+    const identity = await keyAuth.authenticate(credentialOf(req), req.ip);
+    return { models: visibleModels(identity, router).map(geminiModel) };
+  });
+  app.get<{ Params: { '*': string } }>('/v1beta/models/*', options, async (req) => {
+    const identity = await keyAuth.authenticate(credentialOf(req), req.ip);
+    const id = req.params['*'];
+    const model = router.model(id);
+    checkModel(identity, id, router.resolve(id));
+    return geminiModel(model);
+  });
 }

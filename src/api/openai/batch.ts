@@ -54,10 +54,12 @@ export function itemJson(index: number, outcome: { response: object } | { error:
 }
 
 export function registerBatchRoutes(app: FastifyInstance, services: Services): void {
-  const { pipeline, caller, authenticate, logger, config } = services;
+  const { pipeline, caller, keyAuth, logger, config } = services;
   const bodyLimit = config.server.body_limit;
   // A refused key fails the whole batch at once rather than every item with the same 401; the items still run auth.
-  const onRequest = async (req: FastifyRequest) => authenticate(credentialOf(req), req.ip);
+  const onRequest = async (req: FastifyRequest) => {
+    await keyAuth.authenticate(credentialOf(req), req.ip);
+  };
 
   app.post('/v1/batch', { onRequest }, async (req, reply) => {
     const { requests, concurrency = DEFAULT_BATCH_CONCURRENCY } = parseBody(batchSchema, req.body);

@@ -1,23 +1,33 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../../core/errors.ts';
-import { authenticator, isLoopback } from './auth.ts';
+import { RequestAbort } from '../../http/abort.ts';
+import { MASTER_IDENTITY, type Identity } from '../../identity/identity.ts';
+import { newContext } from '../context.ts';
+import { authStage } from './auth.ts';
 
-test('loopback addresses, IPv4, IPv6 and mapped', () => {
-  for (const ip of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) assert.ok(isLoopback(ip), ip);
-  for (const ip of ['10.0.0.1', '::ffff:10.0.0.1', '192.168.1.127', 'fe80::1', '0.0.0.0']) assert.ok(!isLoopback(ip), ip);
+const context = () =>
+  newContext({ id: 'r', surface: 'openai', operation: 'chat', model: 'm', stream: false, abort: new RequestAbort(), credential: 'k', clientIp: '127.0.0.1' });
+
+test('a synchronous answer is put on the context without a promise', () => {
+  const ctx = context();
+  assert.equal(ctx.identity, undefined);
+  const pending = authStage({ authenticate: () => MASTER_IDENTITY }).before!(ctx);
+  assert.equal(pending, undefined);
+  assert.equal(ctx.identity, MASTER_IDENTITY);
 });
 
-test('without a master key only this machine is served', () => {
-  const authenticate = authenticator({});
-  assert.doesNotThrow(() => authenticate(undefined, '127.0.0.1'));
-  assert.throws(() => authenticate('anything', '10.1.2.3'), (e: GatewayError) => e.status === 403 && e.code === 'local_only');
-});
-
-test('with a master key every caller must present it, from anywhere', () => {
-  const authenticate = authenticator({ master_key: 'sb-master-0123456789' });
-  assert.doesNotThrow(() => authenticate('sb-master-0123456789', '10.1.2.3'));
-  for (const wrong of [undefined, '', 'sb-master-012345678', 'sb-master-0123456789x']) {
-    assert.throws(() => authenticate(wrong, '127.0.0.1'), (e: GatewayError) => e.status === 401 && e.type === 'authentication_error' && !e.message.includes('sb-master'));
-  }
+test('an asynchronous answer is put on the context once it arrives; a refusal propagates', async () => {
+  const ctx = context();
+  await authStage({ authenticate: async () => MASTER_IDENTITY as Identity }).before!(ctx);
+  assert.equal(ctx.identity, MASTER_IDENTITY);
+  const refused = new GatewayError(401, 'authentication_error', 'no', { code: 'invalid_api_key' });
+  assert.throws(() =>
+    authStage({
+      authenticate: () => {
+        throw refused;
+      },
+    }).before!(context()),
+  );
+  await assert.rejects(async () => authStage({ authenticate: () => Promise.reject(refused) }).before!(context()), refused);
 });

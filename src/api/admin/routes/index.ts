@@ -1,0 +1,30 @@
+// The admin API's route table: what the plugin serves, the OpenAPI document describes and the CLI runs.
+
+import type { AdminRoute } from '../route.ts';
+import { auditRoutes } from './audit.ts';
+import { credentialRoutes } from './credentials.ts';
+import { keyRoutes } from './keys.ts';
+import { meRoutes } from './me.ts';
+import { membershipRoutes } from './memberships.ts';
+import { organizationRoutes } from './organizations.ts';
+import { policyRoutes } from './policies.ts';
+import { teamRoutes } from './teams.ts';
+import { userRoutes } from './users.ts';
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  ...meRoutes,
+  ...organizationRoutes,
+  ...teamRoutes,
+  ...userRoutes,
+  ...membershipRoutes,
+  ...keyRoutes,
+  ...credentialRoutes,
+  ...policyRoutes,
+  ...auditRoutes,
+];
+
+export function routeById(operationId: string): AdminRoute {
+  const route = ADMIN_ROUTES.find((r) => r.operationId === operationId);
+  if (!route) throw new Error(`no admin route '${operationId}'`);
+  return route;
+}

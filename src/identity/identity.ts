@@ -1,0 +1,46 @@
+// Who is calling, as the pipeline sees it once auth has run. Every identity has every field, so the objects share one
+// shape; an identity is built once per cached key and shared by all of that key's requests, so treat it as read-only.
+
+import type { Metadata, VirtualKey } from '../store/types.ts';
+
+export interface Identity {
+  /** master: the configured auth.master_key; key: a virtual key; local: the keyless quick start, this machine only. */
+  readonly kind: 'master' | 'key' | 'local';
+  readonly key_id: string | undefined;
+  readonly org_id: string | undefined;
+  readonly team_id: string | undefined;
+  readonly user_id: string | undefined;
+  /** The key's tags, passed on to routing and logs. */
+  readonly metadata: Readonly<Metadata>;
+  /** Globs (`anthropic/*`) and configured model names; empty means every model. */
+  readonly allowed_models: readonly string[];
+  /** Empty means every surface. */
+  readonly allowed_surfaces: readonly string[];
+}
+
+const unrestricted = (kind: 'master' | 'local'): Identity => ({
+  kind,
+  key_id: undefined,
+  org_id: undefined,
+  team_id: undefined,
+  user_id: undefined,
+  metadata: {},
+  allowed_models: [],
+  allowed_surfaces: [],
+});
+
+export const MASTER_IDENTITY = unrestricted('master');
+export const LOCAL_IDENTITY = unrestricted('local');
+
+export function keyIdentity(key: VirtualKey): Identity {
+  return {
+    kind: 'key',
+    key_id: key.id,
+    org_id: key.org_id,
+    team_id: key.team_id ?? undefined,
+    user_id: key.user_id ?? undefined,
+    metadata: key.metadata,
+    allowed_models: key.allowed_models,
+    allowed_surfaces: key.allowed_surfaces,
+  };
+}
