@@ -6,6 +6,7 @@ import { routeById } from '../api/admin/routes/index.ts';
 import { invoke, type AdminDeps, type RawInput } from '../api/admin/route.ts';
 import { loadConfig } from '../config/load.ts';
 import { KeyAuth } from '../identity/key-auth.ts';
+import { CredentialResolver } from '../identity/provider-credentials.ts';
 import { platformActor } from '../identity/rbac.ts';
 import { Keyring, SecretBox } from '../identity/secrets.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -32,11 +33,14 @@ export async function withAdmin<T>(configPath: string | undefined, work: (admin:
   const keyring = new Keyring(master.current, master.previous);
   // Publishes invalidations on the channel running gateways listen on (through Redis, when configured).
   const keyAuth = new KeyAuth({ masterKey: config.auth.master_key, store, kv, peppers: keyring.keys.map((k) => k.pepper) });
-  const deps: AdminDeps = { store, secrets: new SecretBox(keyring), keyring, keyAuth };
+  const secrets = new SecretBox(keyring);
+  const credentials = new CredentialResolver({ store, kv, secrets, logger });
+  const deps: AdminDeps = { store, secrets, keyring, keyAuth, credentials, config };
   try {
     return await work({ store, run: (operationId, input = {}) => invoke(routeById(operationId), deps, CLI, input, null) as Promise<never> });
   } finally {
     await keyAuth.close();
+    await credentials.close();
     await kv.close();
     await store.close();
   }

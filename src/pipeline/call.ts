@@ -7,6 +7,7 @@ import { badUpstreamResponse, GatewayError } from '../core/errors.ts';
 import { parseJson } from '../core/json-text.ts';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../core/types.ts';
 import { transportError, type UpstreamClient, type UpstreamResponse } from '../http/client.ts';
+import type { CredentialResolver } from '../identity/provider-credentials.ts';
 import type { StreamReader, StreamTranslator, UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
@@ -47,7 +48,21 @@ function refusedHere(err: unknown): boolean {
 }
 
 export class ProviderCaller {
-  constructor(private readonly client: UpstreamClient) {}
+  constructor(
+    private readonly client: UpstreamClient,
+    private readonly credentials: Pick<CredentialResolver, 'resolve'>,
+  ) {}
+
+  /**
+   * The target with its provider as the caller's organization has it (its stored credential in place of the configured
+   * key); synchronous once the organization's credentials are cached. The provider keeps its name, so it shares the
+   * configured provider's connection pool.
+   */
+  private tenantTarget(orgId: string, target: Target): Target | Promise<Target> {
+    const resolved = this.credentials.resolve(orgId, target.provider);
+    if (resolved instanceof Promise) return resolved.then((provider) => (provider === target.provider ? target : { ...target, provider }));
+    return resolved === target.provider ? target : { ...target, provider: resolved };
+  }
 
   /**
    * Tries each target in turn. `accept` reads as much of a 2xx answer as must be sound before the client sees
@@ -55,12 +70,26 @@ export class ProviderCaller {
    */
   private async attempt<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, accept: (sent: Sent) => Promise<T>): Promise<T> {
     const targets = ctx.route!.targets;
+    // Master and local requests belong to no organization and use the configured keys as they are.
+    const orgId = ctx.identity?.org_id;
     let refused: unknown;
     let failed: unknown;
     for (let i = 0; ; i++) {
-      const target = targets[i]!;
+      let target = targets[i]!;
       ctx.target = target;
       ctx.attempts++;
+      if (orgId !== undefined) {
+        try {
+          const tenant = this.tenantTarget(orgId, target);
+          target = ctx.target = tenant instanceof Promise ? await tenant : tenant;
+        } catch (err) {
+          // The organization's credential for this provider is unusable (or unreadable): like a provider refusing a
+          // key, a failure another target may not have.
+          if (i === targets.length - 1 || !canTryNext(err)) throw err;
+          failed = err;
+          continue;
+        }
+      }
       let sent: Sent | undefined;
       let call: UpstreamCall;
       try {

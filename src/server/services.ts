@@ -11,6 +11,7 @@ import { authStage } from '../pipeline/stages/auth.ts';
 import { routeStage } from '../pipeline/stages/route.ts';
 import { Router } from '../routing/router.ts';
 import { KeyAuth } from '../identity/key-auth.ts';
+import { CredentialResolver } from '../identity/provider-credentials.ts';
 import { loadMasterSecrets, type MasterSecrets } from '../identity/master-secret.ts';
 import { Keyring, SecretBox } from '../identity/secrets.ts';
 import { createKv, type Kv } from '../store/kv/index.ts';
@@ -25,8 +26,10 @@ export interface Services {
   client: UpstreamClient;
   /** Who is calling on the proxy surfaces; invalidate(keyId) / invalidateAll() after changing keys or their owners. */
   keyAuth: KeyAuth;
+  /** Organizations' own provider credentials, used for their keys' requests; invalidate(orgId) after changing them. */
+  credentials: CredentialResolver;
   store: Store;
-  /** Shared state between instances (Redis when storage.redis is set, else in-process): auth cache invalidation. */
+  /** Shared state between instances (Redis when storage.redis is set, else in-process): auth and credential cache invalidation. */
   kv: Kv;
   /** The master secrets' derived keys: peppers for virtual key hashes (current first), and the credential cipher. */
   keyring: Keyring;
@@ -66,6 +69,8 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
   const keyring = new Keyring(opened.secrets.current, opened.secrets.previous);
   const router = new Router(config);
   const client = new UpstreamClient();
+  const secrets = new SecretBox(keyring);
+  const credentials = new CredentialResolver({ store, kv, secrets, logger });
   const keyAuth = new KeyAuth({
     masterKey: config.auth.master_key,
     store,
@@ -79,16 +84,18 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
     router,
     client,
     keyAuth,
+    credentials,
     store,
     kv,
     keyring,
-    secrets: new SecretBox(keyring),
+    secrets,
     secretSource: { source: opened.secrets.source, created: opened.secrets.created },
-    caller: new ProviderCaller(client),
+    caller: new ProviderCaller(client, credentials),
     pipeline: new Pipeline([accessLogStage(logger), authStage(keyAuth), routeStage(router), accessStage()]),
     close: async () => {
       await client.close();
       await keyAuth.close();
+      await credentials.close();
       await kv.close();
       await store.close();
     },

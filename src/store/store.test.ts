@@ -299,6 +299,28 @@ for (const backend of BACKENDS) {
       assert.equal(await t.credentials.getCiphertext(cred.id), undefined);
     });
 
+    test('provider credentials: listSealed gives all of the organization with ciphertexts, most recently updated first', async () => {
+      const t = await newOrg();
+      const other = await newOrg();
+      await other.credentials.create({ provider: 'openai', name: 'theirs', ciphertext: 'v1:theirs', created_by: 'usr_1' });
+      try {
+        frozen = Date.parse('2030-01-01T00:00:00.000Z');
+        const older = await t.credentials.create({ provider: 'openai', name: 'older', ciphertext: 'v1:a', created_by: 'usr_1' });
+        frozen += 1000;
+        const newer = await t.credentials.create({ provider: 'openai', name: 'newer', ciphertext: 'v1:b', created_by: 'usr_1' });
+        const same = await t.credentials.create({ provider: 'anthropic', name: 'same-time', ciphertext: 'v1:c', created_by: 'usr_1' });
+        frozen += 1000;
+        await t.credentials.update(older.id, { ciphertext: 'v1:a2' });
+        assert.deepEqual(await t.credentials.listSealed(), [
+          { id: older.id, provider: 'openai', ciphertext: 'v1:a2', updated_at: '2030-01-01T00:00:02.000Z' },
+          { id: same.id, provider: 'anthropic', ciphertext: 'v1:c', updated_at: '2030-01-01T00:00:01.000Z' },
+          { id: newer.id, provider: 'openai', ciphertext: 'v1:b', updated_at: '2030-01-01T00:00:01.000Z' },
+        ]);
+      } finally {
+        frozen = undefined;
+      }
+    });
+
     test('model policies: CRUD, organization-wide and per-team filters, team within the organization', async () => {
       const a = await newOrg();
       const b = await newOrg();

@@ -63,6 +63,8 @@ function adminSuite(label: string, database: string, skip: string | undefined, c
           'logging: { level: warn }',
           `storage: { database: "${database}" }`,
           'auth: { master_key: ${MASTER} }',
+          // A stored credential must name a configured provider; nothing here calls it.
+          'providers: { openai: { type: openai, api_key: k, base_url: "http://127.0.0.1:9/v1" } }',
           `admin: { oidc: { issuer: "${idp.issuer}", audience: ${idp.audience}, jwks_url: "${idp.jwksUrl}", team_claim: teams } }`,
         ].join('\n'),
       });

@@ -3,7 +3,9 @@
 // process, so validation, authorization and audit records are the same whichever way a change is made.
 
 import type { z } from 'zod';
+import type { GatewayConfig } from '../../config/load.ts';
 import type { KeyAuth } from '../../identity/key-auth.ts';
+import type { CredentialResolver } from '../../identity/provider-credentials.ts';
 import type { Actor } from '../../identity/rbac.ts';
 import type { Keyring, SecretBox } from '../../identity/secrets.ts';
 import { StoreError } from '../../store/errors.ts';
@@ -18,6 +20,10 @@ export interface AdminDeps {
   keyring: Keyring;
   /** Cached key lookups to drop, here and on every instance sharing the kv, after keys or their owners change. */
   keyAuth: Pick<KeyAuth, 'invalidate' | 'invalidateAll'>;
+  /** Cached provider credentials to drop, here and on every instance sharing the kv, after an organization's change. */
+  credentials: Pick<CredentialResolver, 'invalidate'>;
+  /** The configured providers, which a stored credential must name. */
+  config: Pick<GatewayConfig, 'providers'>;
 }
 
 type Input<S> = S extends z.ZodType ? z.output<S> : undefined;

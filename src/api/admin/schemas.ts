@@ -120,7 +120,7 @@ export const keyUpdate = request('KeyUpdate', z.strictObject({ name: name.option
 const secret = z.string().min(1).max(16_384).describe('The provider secret (e.g. an API key). Write-only: never returned');
 export const credentialCreate = request(
   'CredentialCreate',
-  z.strictObject({ provider: z.string().regex(/^[a-zA-Z0-9_.-]+$/).describe('The provider (type) the secret is for'), name, secret }),
+  z.strictObject({ provider: z.string().regex(/^[a-zA-Z0-9_.-]+$/).describe("A provider configured under providers:, whose api_key the secret replaces for this organization's virtual keys"), name, secret }),
 );
 export const credentialUpdate = request('CredentialUpdate', z.strictObject({ name: name.optional(), secret: secret.optional() }));
 

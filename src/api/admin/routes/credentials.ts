@@ -1,17 +1,31 @@
 // Provider credentials managed at run time. The secret is write-only: sealed with the master secret (AES-256-GCM,
 // bound to `provider_credential:<org>:<id>` so a sealed value copied to another record does not open), never returned,
-// and recorded in the audit log only as the fact that it changed.
+// and recorded in the audit log only as the fact that it changed. A credential names a configured provider, whose key
+// it replaces for the organization's virtual keys (identity/provider-credentials.ts); every change drops the
+// organization's credentials from the caches of every instance.
 
+import { badRequest } from '../../../core/errors.ts';
+import { credentialAad } from '../../../identity/provider-credentials.ts';
 import type { SecretBox } from '../../../identity/secrets.ts';
 import { authorize, authorizeCreate, reachOrg } from '../access.ts';
 import { changeInOrg } from '../changes.ts';
 import { notFound } from '../errors.ts';
-import { defineRoute, type AdminRoute } from '../route.ts';
+import { defineRoute, type AdminDeps, type AdminRoute } from '../route.ts';
 import * as s from '../schemas.ts';
 
 const tag = 'Provider credentials';
 
-const credentialAad = (orgId: string, id: string): string => `provider_credential:${orgId}:${id}`;
+/** A credential for a provider the configuration does not declare would never be used. */
+function checkProvider(deps: AdminDeps, provider: string): void {
+  if (deps.config.providers.has(provider)) return;
+  const configured = [...deps.config.providers.keys()];
+  throw badRequest(
+    `No provider '${provider}' is configured, so a credential for it would never be used; ` +
+      (configured.length > 0 ? `configured providers: ${configured.join(', ')}` : 'this gateway configures no providers (providers: in its config file)'),
+    'provider',
+    'unknown_provider',
+  );
+}
 
 const seal = (secrets: SecretBox, orgId: string, id: string, secret: string): string => secrets.encrypt(secret, credentialAad(orgId, id));
 
@@ -41,16 +55,20 @@ export const credentialRoutes: AdminRoute[] = [
     body: s.credentialCreate,
     response: s.credential,
     status: 201,
-    handler: (call) =>
-      changeInOrg(call, call.params.org_id, async (tenant) => {
+    async handler(call) {
+      const credential = await changeInOrg(call, call.params.org_id, async (tenant) => {
         authorizeCreate(call.actor, 'credential', {});
+        checkProvider(call.deps, call.body.provider);
         const { secret, ...fields } = call.body;
         // The sealed value names the record's id, which exists only once the row does: inserted, then sealed, in
         // the same transaction, so no reader ever sees the row without its secret.
         const created = await tenant.credentials.create({ ...fields, ciphertext: '', created_by: call.actor.id });
         const credential = (await tenant.credentials.update(created.id, { ciphertext: seal(call.deps.secrets, tenant.orgId, created.id, secret) }))!;
         return { result: credential, change: { action: 'credential.create', target_type: 'credential', target_id: credential.id, after: credential } };
-      }),
+      });
+      await call.deps.credentials.invalidate(call.params.org_id);
+      return credential;
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -77,8 +95,8 @@ export const credentialRoutes: AdminRoute[] = [
     params: s.credentialParams,
     body: s.credentialUpdate,
     response: s.credential,
-    handler: (call) =>
-      changeInOrg(call, call.params.org_id, async (tenant) => {
+    async handler(call) {
+      const updated = await changeInOrg(call, call.params.org_id, async (tenant) => {
         const id = call.params.credential_id;
         authorize(call.actor, 'credential', 'write', {}, id);
         const before = await tenant.credentials.get(id);
@@ -92,7 +110,11 @@ export const credentialRoutes: AdminRoute[] = [
           result: after,
           change: { action: 'credential.update', target_type: 'credential', target_id: id, before, after: { ...after, secret_changed: secret !== undefined } },
         };
-      }),
+      });
+      // A rename counts too: the most recently updated credential of a provider is the one used.
+      await call.deps.credentials.invalidate(call.params.org_id);
+      return updated;
+    },
   }),
   defineRoute({
     method: 'DELETE',
@@ -110,6 +132,7 @@ export const credentialRoutes: AdminRoute[] = [
         if (!before || !(await tenant.credentials.delete(id))) throw notFound('provider credential', id);
         return { result: undefined, change: { action: 'credential.delete', target_type: 'credential', target_id: id, before } };
       });
+      await call.deps.credentials.invalidate(call.params.org_id);
       return { id, deleted: true };
     },
   }),

@@ -93,6 +93,7 @@ export const organizationRoutes: AdminRoute[] = [
         return { result: undefined, change: { action: 'organization.delete', target_type: 'organization', target_id: id, before } };
       });
       await call.deps.keyAuth.invalidateAll();
+      await call.deps.credentials.invalidate(id);
       return { id, deleted: true };
     },
   }),
