@@ -16,6 +16,17 @@ export interface Identity {
   readonly allowed_models: readonly string[];
   /** Empty means every surface. */
   readonly allowed_surfaces: readonly string[];
+  /**
+   * The model access policies that bind the key: its organization's, and its team's. A model must be allowed by the
+   * key and by every one of them.
+   */
+  readonly policies: readonly AccessPolicy[];
+}
+
+/** A model access policy as auth applies it; an empty allowed_models restricts nothing, as on a key. */
+export interface AccessPolicy {
+  readonly name: string;
+  readonly allowed_models: readonly string[];
 }
 
 const unrestricted = (kind: 'master' | 'local'): Identity => ({
@@ -27,12 +38,13 @@ const unrestricted = (kind: 'master' | 'local'): Identity => ({
   metadata: {},
   allowed_models: [],
   allowed_surfaces: [],
+  policies: [],
 });
 
 export const MASTER_IDENTITY = unrestricted('master');
 export const LOCAL_IDENTITY = unrestricted('local');
 
-export function keyIdentity(key: VirtualKey): Identity {
+export function keyIdentity(key: VirtualKey, policies: readonly AccessPolicy[] = []): Identity {
   return {
     kind: 'key',
     key_id: key.id,
@@ -42,5 +54,6 @@ export function keyIdentity(key: VirtualKey): Identity {
     metadata: key.metadata,
     allowed_models: key.allowed_models,
     allowed_surfaces: key.allowed_surfaces,
+    policies,
   };
 }

@@ -108,6 +108,7 @@ describe('virtual keys', () => {
       metadata: { team: 'search' },
       allowed_models: ['anthropic/*'],
       allowed_surfaces: ['openai'],
+      policies: [],
     } satisfies Identity);
     for (let i = 0; i < 100; i++) {
       const cached = auth.authenticate(key, '127.0.0.1');

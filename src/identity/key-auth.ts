@@ -20,8 +20,9 @@ import type { Kv, Unsubscribe } from '../store/kv/index.ts';
 import type { Store } from '../store/store.ts';
 import type { VirtualKey } from '../store/types.ts';
 import { ipAllowlist, isLoopback, type IpAllowlist } from './addresses.ts';
-import { keyIdentity, LOCAL_IDENTITY, MASTER_IDENTITY, type Identity } from './identity.ts';
+import { keyIdentity, LOCAL_IDENTITY, MASTER_IDENTITY, type AccessPolicy, type Identity } from './identity.ts';
 import { constantTimeMatcher, hashKey, looksLikeVirtualKey } from './keys.ts';
+import type { PolicyLoader } from './policies.ts';
 
 /** The kv channel invalidations travel on; a message is a key id, or `*` for everything. */
 export const INVALIDATION_CHANNEL = 'auth:invalidate';
@@ -36,6 +37,8 @@ export interface KeyAuthOptions {
   kv: Pick<Kv, 'publish' | 'subscribe'>;
   /** Peppers of the master secrets, current first (Keyring.keys). */
   peppers: readonly KeyObject[];
+  /** The model access policies binding a key, read with it on a cache miss; none when absent. */
+  policies?: PolicyLoader;
   /** Problems with no request to answer: a failed publish, a background refresh that could not reach the database. */
   onError?: (error: Error) => void;
   /** Epoch milliseconds; tests move it. */
@@ -77,7 +80,7 @@ const UNAVAILABLE = new GatewayError(503, 'api_error', 'The gateway cannot check
   code: 'auth_unavailable',
 });
 
-function entryOf(key: VirtualKey, fetchedAt: number): Entry {
+function entryOf(key: VirtualKey, policies: readonly AccessPolicy[], fetchedAt: number): Entry {
   const named = `This API key ('${key.name}')`;
   const refusal = key.revoked_at
     ? unauthorized(`${named} was revoked at ${key.revoked_at}; ask an admin for a new key.`, 'key_revoked')
@@ -85,7 +88,7 @@ function entryOf(key: VirtualKey, fetchedAt: number): Entry {
       ? undefined
       : unauthorized(`${named} is disabled; an admin can enable it again.`, 'key_disabled');
   return {
-    identity: keyIdentity(key),
+    identity: keyIdentity(key, policies),
     refusal,
     expiresAt: key.expires_at === null ? Infinity : Date.parse(key.expires_at),
     name: key.name,
@@ -100,6 +103,7 @@ export class KeyAuth {
   readonly #store: KeyAuthOptions['store'];
   readonly #kv: KeyAuthOptions['kv'];
   readonly #peppers: readonly KeyObject[];
+  readonly #policies: PolicyLoader | undefined;
   readonly #report: (error: unknown) => void;
   readonly #now: () => number;
   readonly #maxEntries: number;
@@ -125,6 +129,7 @@ export class KeyAuth {
     this.#store = options.store;
     this.#kv = options.kv;
     this.#peppers = options.peppers;
+    this.#policies = options.policies;
     const onError = options.onError;
     this.#report = (error) => onError?.(error instanceof Error ? error : new Error(String(error)));
     this.#now = options.now ?? Date.now;
@@ -264,15 +269,17 @@ export class KeyAuth {
   async #fetch(credential: string, hash: string): Promise<Entry | undefined> {
     const generation = this.#generation;
     let key: VirtualKey | undefined;
+    let policies: AccessPolicy[] = [];
     try {
       key = await this.#store.findKeyByHash(hash);
       for (let i = 1; key === undefined && i < this.#peppers.length; i++) key = await this.#store.findKeyByHash(hashKey(credential, this.#peppers[i]!));
+      if (key !== undefined && this.#policies) policies = await this.#policies(key);
     } catch (error) {
       this.#report(error);
       throw UNAVAILABLE;
     }
     const now = this.#now();
-    const entry = key && entryOf(key, now);
+    const entry = key && entryOf(key, policies, now);
     if (key !== undefined) this.#sawKey();
     if (generation !== this.#generation) return entry;
     if (entry === undefined) {

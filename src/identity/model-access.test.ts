@@ -30,7 +30,7 @@ models:
 
 const allows = (allowed: string[], name: string) => modelAccess(allowed).allows(name, router.resolve(name));
 
-const identity = (allowed_models: string[], allowed_surfaces: string[] = []): Identity => ({
+const identity = (allowed_models: string[], allowed_surfaces: string[] = [], policies: Identity['policies'] = []): Identity => ({
   kind: 'key',
   key_id: 'key_1',
   org_id: 'org_1',
@@ -39,6 +39,19 @@ const identity = (allowed_models: string[], allowed_surfaces: string[] = []): Id
   metadata: {},
   allowed_models,
   allowed_surfaces,
+  policies,
+});
+
+test('model access policies bind on top of the key: every one must allow the model, and listings show only that', () => {
+  const bound = identity([], [], [
+    { name: 'org', allowed_models: ['openai/*', 'anthropic/*'] },
+    { name: 'team', allowed_models: ['openai/*'] },
+  ]);
+  assert.doesNotThrow(() => checkModel(bound, 'openai/gpt-4o', router.resolve('openai/gpt-4o')));
+  assert.throws(() => checkModel(bound, 'anthropic/claude-sonnet-4-5', router.resolve('anthropic/claude-sonnet-4-5')), (e: GatewayError) => e.status === 403 && /policy 'team'/.test(e.message));
+  assert.ok(visibleModels(bound, router).every((m) => m.id.startsWith('openai/') || router.resolve(m.id).targets.every((t) => t.provider.name === 'openai')));
+  const unbound = identity([], [], [{ name: 'empty', allowed_models: [] }]);
+  assert.doesNotThrow(() => checkModel(unbound, 'anthropic/claude-sonnet-4-5', router.resolve('anthropic/claude-sonnet-4-5')));
 });
 
 test('an empty list allows every model', () => {

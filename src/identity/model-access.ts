@@ -36,29 +36,42 @@ export function modelAccess(allowed: readonly string[]): ModelAccess {
 // Identities are shared by all requests of a key, and so is their allowed_models array: compile each list once.
 const compiled = new WeakMap<readonly string[], ModelAccess>();
 
-function accessOf(identity: Identity): ModelAccess {
-  const allowed = identity.allowed_models;
+function accessOf(allowed: readonly string[]): ModelAccess {
   if (allowed.length === 0) return EVERYTHING;
   let access = compiled.get(allowed);
   if (access === undefined) compiled.set(allowed, (access = modelAccess(allowed)));
   return access;
 }
 
+const ROUTE_RULE = '(a configured model is also allowed when every one of its targets, as <provider>/<model>, matches)';
+
 /** Throws a 403 naming what the identity may use when it may not use `model` (`route`: what the name resolved to). */
 export function checkModel(identity: Identity, model: string, route: Route | undefined): void {
-  if (accessOf(identity).allows(model, route)) return;
-  throw new GatewayError(
-    403,
-    'permission_error',
-    `This API key may not use the model '${model}'. It may use: ${identity.allowed_models.join(', ')} (a configured model is also allowed when every one of its targets, as <provider>/<model>, matches).`,
-    { code: 'model_not_allowed', param: 'model' },
-  );
+  if (!accessOf(identity.allowed_models).allows(model, route)) {
+    throw new GatewayError(403, 'permission_error', `This API key may not use the model '${model}'. It may use: ${identity.allowed_models.join(', ')} ${ROUTE_RULE}.`, {
+      code: 'model_not_allowed',
+      param: 'model',
+    });
+  }
+  for (const policy of identity.policies) {
+    if (accessOf(policy.allowed_models).allows(model, route)) continue;
+    throw new GatewayError(
+      403,
+      'permission_error',
+      `The model '${model}' is not allowed by the model access policy '${policy.name}' that applies to this key. The policy allows: ${policy.allowed_models.join(', ')} ${ROUTE_RULE}.`,
+      { code: 'model_not_allowed', param: 'model' },
+    );
+  }
 }
 
 /** The models an identity may see in a listing: those it may use. */
 export function visibleModels(identity: Identity, router: Router): ModelObject[] {
   const all = router.models();
-  if (identity.allowed_models.length === 0) return all;
-  const access = accessOf(identity);
-  return all.filter((m) => access.allows(m.id, router.resolve(m.id)));
+  const lists = [identity.allowed_models, ...identity.policies.map((p) => p.allowed_models)].filter((list) => list.length > 0);
+  if (lists.length === 0) return all;
+  const accesses = lists.map(accessOf);
+  return all.filter((m) => {
+    const route = router.resolve(m.id);
+    return accesses.every((access) => access.allows(m.id, route));
+  });
 }

@@ -22,6 +22,11 @@ export interface ProviderType {
    * parsed into ProviderConfig.options. A type without it accepts none.
    */
   options?: z.ZodType<Record<string, unknown>>;
+  /**
+   * Whether a provider of this type authenticates with `api_key`, so a tenant's stored credential (an API key) can
+   * stand in for it. Absent means yes; Vertex (service accounts) and Azure with Entra tokens do not.
+   */
+  takes_api_key?: (options: Record<string, unknown>) => boolean;
   /** A default address that depends on the options (a region, a location), when there is no fixed one. */
   default_base_url?: (options: Record<string, unknown>) => string | undefined;
   api_version?: string;
@@ -77,6 +82,7 @@ export const PROVIDER_TYPES: Record<string, ProviderType> = {
     api_version: AZURE_DEFAULT_API_VERSION,
     api_key_env: ['AZURE_OPENAI_API_KEY'],
     base_url_env: 'AZURE_OPENAI_ENDPOINT',
+    takes_api_key: (options) => options.entra === undefined && options.azure_ad_token === undefined,
   },
   // The host follows the location; credentials come from a Google service account, not an api_key.
   vertex: {
@@ -84,6 +90,7 @@ export const PROVIDER_TYPES: Record<string, ProviderType> = {
     options: vertexOptions,
     default_base_url: vertexBaseUrl,
     api_version: VERTEX_DEFAULT_VERSION,
+    takes_api_key: () => false,
   },
   // The host follows the region; requests are signed with AWS SigV4 unless api_key holds a Bedrock API key.
   bedrock: {

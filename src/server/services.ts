@@ -11,6 +11,7 @@ import { authStage } from '../pipeline/stages/auth.ts';
 import { routeStage } from '../pipeline/stages/route.ts';
 import { Router } from '../routing/router.ts';
 import { KeyAuth } from '../identity/key-auth.ts';
+import { policyLoader } from '../identity/policies.ts';
 import { CredentialResolver } from '../identity/provider-credentials.ts';
 import { loadMasterSecrets, type MasterSecrets } from '../identity/master-secret.ts';
 import { Keyring, SecretBox } from '../identity/secrets.ts';
@@ -76,6 +77,7 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
     store,
     kv,
     peppers: keyring.keys.map((key) => key.pepper),
+    policies: policyLoader(store),
     onError: (err) => logger.warn({ err: err.message }, 'key auth: could not reach the database or the kv'),
   });
   return {

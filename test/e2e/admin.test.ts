@@ -352,10 +352,16 @@ function adminSuite(label: string, database: string, skip: string | undefined, c
       assert.equal(inUse.body.error.code, 'in_use');
     });
 
-    test('model policies: CRUD, team-scoped reads', async () => {
+    test('model policies: CRUD, team-scoped reads, and every applicable policy binds the keys at once', async () => {
       const a = `/orgs/${orgA.id}/policies`;
+      const blueMember = await ok('POST', `/orgs/${orgA.id}/keys`, { body: { name: 'policy-bound', team_id: blue.id } });
+      const modelStatus = async (model: string) =>
+        (await request(`${gateway.url}/v1/models/${model}`, { headers: { authorization: `Bearer ${blueMember.key}` } })).statusCode;
+      assert.equal(await modelStatus('openai/gpt-4o'), 200);
       const orgWide = await ok('POST', a, { body: { name: 'default', allowed_models: ['openai/*'] } });
       const bluePolicy = await ok('POST', a, { body: { name: 'blue-only', team_id: blue.id, allowed_models: ['anthropic/*'] } });
+      // The org's policy allows openai/*, the team's only anthropic/*: a key of the team may use neither.
+      assert.equal(await modelStatus('openai/gpt-4o'), 403);
       const updated = await ok('PATCH', `${a}/${orgWide.id}`, { body: { description: 'the baseline' } });
       assert.equal(updated.description, 'the baseline');
       const ta = await token({ switchboard_role: 'team_admin', switchboard_org: orgA.id, teams: [red.id] });
@@ -367,6 +373,8 @@ function adminSuite(label: string, database: string, skip: string | undefined, c
       assert.equal(await status('PATCH', `${a}/${orgWide.id}`, ta, { name: 'x' }), 403);
       await ok('DELETE', `${a}/${bluePolicy.id}`);
       assert.equal((await ok('GET', a)).items.length, 1);
+      assert.equal(await modelStatus('openai/gpt-4o'), 200, 'a deleted policy binds no more');
+      await ok('DELETE', `${a}/${orgWide.id}`);
     });
 
     test('organizations: the master key lists, renames and deletes them; deletion keeps the audit trail', async () => {

@@ -77,6 +77,7 @@ auth: { master_key: \${MASTER} }
 providers:
   openai: { type: openai, api_key: ${CONFIGURED}, base_url: "${fake.url}/openai/v1" }
   anthropic: { type: anthropic, api_key: ${CONFIGURED}, base_url: "${fake.url}/anthropic" }
+  vertex: { type: vertex, project: p, base_url: "${fake.url}/vertex" }
 `,
     });
     acme = await ok('POST', '/orgs', { name: 'acme' });
@@ -112,6 +113,9 @@ providers:
     assert.equal(res.body.error.code, 'unknown_provider');
     assert.equal(res.body.error.param, 'provider');
     assert.match(res.body.error.message, /'mistral'.*openai, anthropic/);
+    const vertex = await admin('POST', `/orgs/${acme.id}/credentials`, { provider: 'vertex', name: 'nope', secret: TENANT_V1 });
+    assert.equal(vertex.status, 400, 'a service-account provider has no API key for a credential to replace');
+    assert.equal(vertex.body.error.code, 'provider_takes_no_api_key');
     assert.equal((await ok('GET', `/orgs/${acme.id}/credentials`)).items.length, 0);
   });
 

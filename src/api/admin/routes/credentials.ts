@@ -12,16 +12,28 @@ import { changeInOrg } from '../changes.ts';
 import { notFound } from '../errors.ts';
 import { defineRoute, type AdminDeps, type AdminRoute } from '../route.ts';
 import * as s from '../schemas.ts';
+import { PROVIDER_TYPES } from '../../../providers/registry.ts';
 
 const tag = 'Provider credentials';
 
-/** A credential for a provider the configuration does not declare would never be used. */
+/**
+ * A credential for a provider the configuration does not declare would never be used, and one for a provider that
+ * does not authenticate with an API key (Vertex service accounts, Azure with Entra) would be ignored or misapplied.
+ */
 function checkProvider(deps: AdminDeps, provider: string): void {
-  if (deps.config.providers.has(provider)) return;
-  const configured = [...deps.config.providers.keys()];
+  const configured = deps.config.providers.get(provider);
+  if (configured) {
+    if (PROVIDER_TYPES[configured.type]?.takes_api_key?.(configured.options) ?? true) return;
+    throw badRequest(
+      `Provider '${provider}' (type ${configured.type}) does not authenticate with an API key here, so a stored credential cannot stand in for its credentials`,
+      'provider',
+      'provider_takes_no_api_key',
+    );
+  }
+  const names = [...deps.config.providers.keys()];
   throw badRequest(
     `No provider '${provider}' is configured, so a credential for it would never be used; ` +
-      (configured.length > 0 ? `configured providers: ${configured.join(', ')}` : 'this gateway configures no providers (providers: in its config file)'),
+      (names.length > 0 ? `configured providers: ${names.join(', ')}` : 'this gateway configures no providers (providers: in its config file)'),
     'provider',
     'unknown_provider',
   );

@@ -39,12 +39,16 @@ export const policyRoutes: AdminRoute[] = [
     body: s.policyCreate,
     response: s.policy,
     status: 201,
-    handler: (call) =>
-      changeInOrg(call, call.params.org_id, async (tenant) => {
+    async handler(call) {
+      const policy = await changeInOrg(call, call.params.org_id, async (tenant) => {
         authorizeCreate(call.actor, 'policy', policyTarget({ team_id: call.body.team_id ?? null }));
         const policy = await tenant.policies.create({ ...call.body, created_by: call.actor.id });
         return { result: policy, change: { action: 'policy.create', target_type: 'policy', target_id: policy.id, after: policy } };
-      }),
+      });
+      // A policy binds every key of its org or team: cached identities carry the old set.
+      await call.deps.keyAuth.invalidateAll();
+      return policy;
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -71,15 +75,18 @@ export const policyRoutes: AdminRoute[] = [
     params: s.policyParams,
     body: s.policyUpdate,
     response: s.policy,
-    handler: (call) =>
-      changeInOrg(call, call.params.org_id, async (tenant) => {
+    async handler(call) {
+      const after = await changeInOrg(call, call.params.org_id, async (tenant) => {
         const id = call.params.policy_id;
         const before = await tenant.policies.get(id);
         if (!before) throw notFound('model policy', id);
         authorize(call.actor, 'policy', 'write', policyTarget(before), id);
         const after = (await tenant.policies.update(id, call.body))!;
         return { result: after, change: { action: 'policy.update', target_type: 'policy', target_id: id, before, after } };
-      }),
+      });
+      await call.deps.keyAuth.invalidateAll();
+      return after;
+    },
   }),
   defineRoute({
     method: 'DELETE',
@@ -98,6 +105,7 @@ export const policyRoutes: AdminRoute[] = [
         await tenant.policies.delete(id);
         return { result: undefined, change: { action: 'policy.delete', target_type: 'policy', target_id: id, before } };
       });
+      await call.deps.keyAuth.invalidateAll();
       return { id, deleted: true };
     },
   }),
