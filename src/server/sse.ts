@@ -58,15 +58,29 @@ export async function writeSse<T>(
   }
 }
 
-/** OpenAI chat-completion chunks; one string per batch, so one syscall per upstream read rather than one per chunk. */
-export const openaiChunkEncoder: SseEncoder<StreamChunk> = {
-  encode(batch, last) {
-    let text = '';
-    for (const chunk of batch) text += `data: ${typeof chunk === 'string' ? chunk : jsonText(chunk)}\n\n`;
-    return last ? `${text}data: [DONE]\n\n` : text;
-  },
-  error: (err) => `data: ${JSON.stringify(err.toOpenAI())}\n\n`,
-};
+/** The usage-only chunk that ends a stream when usage was asked for (stream_options.include_usage). */
+const usageOnly = (chunk: StreamChunk): boolean => typeof chunk !== 'string' && chunk.choices.length === 0 && chunk.usage != null;
+
+/**
+ * OpenAI chat-completion chunks; one string per batch, so one syscall per upstream read rather than one per chunk.
+ * `withUsage: false` leaves out the usage-only chunk for a client that did not ask for it (the gateway always does).
+ */
+function chunkEncoder(withUsage: boolean): SseEncoder<StreamChunk> {
+  return {
+    encode(batch, last) {
+      let text = '';
+      for (const chunk of batch) {
+        if (!withUsage && usageOnly(chunk)) continue;
+        text += `data: ${typeof chunk === 'string' ? chunk : jsonText(chunk)}\n\n`;
+      }
+      return last ? `${text}data: [DONE]\n\n` : text;
+    },
+    error: (err) => `data: ${JSON.stringify(err.toOpenAI())}\n\n`,
+  };
+}
+
+export const openaiChunkEncoder = chunkEncoder(true);
+export const openaiChunkEncoderWithoutUsage = chunkEncoder(false);
 
 /**
  * A slow reader: wait for it, but not longer than the provider may stay silent (idle_ms), and not after it left; a

@@ -1,0 +1,60 @@
+// Every streamed request that reached a provider is accounted for: the gateway asks each provider for usage whether
+// or not the client did, records it (here: in the access log line), and hands the usage chunk only to a client that
+// asked for it.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import OpenAI from 'openai';
+import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
+import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
+
+let fake: FakeProviders;
+let gateway: RunningGateway;
+let client: OpenAI;
+
+before(async () => {
+  fake = await startFakeProviders();
+  gateway = await startGateway({
+    config: `
+logging: { level: debug }
+providers:
+  openai: { type: openai, api_key: k, base_url: "${fake.url}/openai/v1" }
+  anthropic: { type: anthropic, api_key: k, base_url: "${fake.url}/anthropic" }
+  gemini: { type: gemini, api_key: k, base_url: "${fake.url}/gemini" }
+`,
+  });
+  client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'local', maxRetries: 0 });
+});
+after(async () => {
+  await gateway.stop();
+  await fake.close();
+});
+
+/** The usage the gateway logged for one request, once its access-log line is out. */
+async function loggedUsage(requestId: string): Promise<Record<string, number> | undefined> {
+  for (let i = 0; i < 50; i++) {
+    const line = gateway
+      .output()
+      .split('\n')
+      .find((l) => l.includes(`"request_id":"${requestId}"`) && l.includes('"msg":"request"'));
+    if (line) return (JSON.parse(line) as { usage?: Record<string, number> }).usage;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return undefined;
+}
+
+for (const [provider, model] of [['openai', 'openai/gpt-4o-mini'], ['anthropic', 'anthropic/claude-sonnet-4-5'], ['gemini', 'gemini/gemini-2.5-flash']] as const) {
+  test(`${provider}: a stream without include_usage is still accounted for, and the client gets no usage chunk`, async () => {
+    fake.script({ text: 'counted', usage: { input: 11, output: 7 } }, { provider });
+    const { data: stream, response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], stream: true }).withResponse();
+    let text = '';
+    for await (const chunk of stream) {
+      assert.ok(!chunk.usage, 'the client did not ask for usage');
+      text += chunk.choices[0]?.delta.content ?? '';
+    }
+    assert.equal(text, 'counted');
+    const usage = await loggedUsage(response.headers.get('x-request-id')!);
+    assert.deepEqual([usage?.prompt_tokens, usage?.completion_tokens], [11, 7]);
+    if (provider === 'openai') assert.deepEqual(fake.received.at(-1)!.body.stream_options, { include_usage: true });
+  });
+}
