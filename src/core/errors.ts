@@ -1,6 +1,8 @@
 // Every error a client sees is a GatewayError rendered in the OpenAI error shape (or the Anthropic one on that surface),
 // with a status that tells the client whether to fix the request, retry, or give up.
 
+import type { Usage } from './types.ts';
+
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -22,6 +24,11 @@ export interface GatewayErrorOptions {
 }
 
 export class GatewayError extends Error {
+  /**
+   * What the failed answer still consumed: a provider that ends a billed generation with an error (Cohere's ERROR,
+   * Bedrock's malformed output) is still paid for, and the usage record must say so.
+   */
+  usage: Usage | undefined;
   readonly status: number;
   readonly type: ErrorType;
   readonly code: string | null;
@@ -38,6 +45,7 @@ export class GatewayError extends Error {
     this.param = options.param ?? null;
     this.provider = options.provider;
     this.headers = options.headers ?? {};
+    this.usage = undefined;
   }
 
   toOpenAI(): { error: { message: string; type: ErrorType; code: string | null; param: string | null } } {
@@ -118,3 +126,13 @@ export const streamInterrupted = (provider: string, before: string): GatewayErro
     code: 'stream_interrupted',
     provider,
   });
+
+/** Runs `decide` (which may throw for a failed answer); a GatewayError it throws carries the answer's usage. */
+export function billedEvenIfFailed<T>(usage: Usage | undefined, decide: () => T): T {
+  try {
+    return decide();
+  } catch (err) {
+    if (err instanceof GatewayError && usage) err.usage = usage;
+    throw err;
+  }
+}

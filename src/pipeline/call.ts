@@ -111,6 +111,8 @@ export class ProviderCaller {
         const body = await this.text(sent, ctx);
         throw target.adapter.parseError(response.statusCode, body, header(response.headers['retry-after']), target.provider.name);
       } catch (err) {
+        // A provider's failed answer that was still billed says what it consumed.
+        if (err instanceof GatewayError && err.usage) ctx.usage = err.usage;
         sent?.release();
         if (sent && !sent.response.body.destroyed) sent.response.body.destroy();
         if (i === targets.length - 1 || !canTryNext(err)) throw err;

@@ -13,6 +13,11 @@ import { UpstreamStream } from './upstream-stream.ts';
 const reader: StreamReader<string> = {
   event: (ev: StreamEvent) => {
     if (ev.data === 'boom') throw new GatewayError(502, 'upstream_error', 'boom');
+    if (ev.data === 'billed-boom') {
+      const err = new GatewayError(502, 'upstream_error', 'failed generation');
+      err.usage = { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 };
+      throw err;
+    }
     return [ev.data];
   },
   end: () => [],
@@ -21,12 +26,15 @@ const reader: StreamReader<string> = {
   usage: () => undefined,
 };
 
-function stream(reads: string[]): UpstreamStream<string> {
+function stream(reads: string[], ctx = context()): UpstreamStream<string> {
   const body = Object.assign(Readable.from(reads.map((r) => Buffer.from(r))), { dump: async () => undefined });
   const response = { statusCode: 200, headers: {}, body } as unknown as UpstreamResponse;
   const target = { adapter: {}, provider: { name: 'p' }, model: 'm' } as unknown as Target;
-  const ctx = newContext({ id: 'r', surface: 'openai', operation: 'chat', model: 'm', stream: true, abort: new RequestAbort(), credential: undefined, clientIp: '' });
   return new UpstreamStream(response, () => undefined, target, reader, ctx);
+}
+
+function context() {
+  return newContext({ id: 'r', surface: 'openai', operation: 'chat', model: 'm', stream: true, abort: new RequestAbort(), credential: undefined, clientIp: '' });
 }
 
 async function written(s: UpstreamStream<string>): Promise<{ items: string[]; error?: unknown }> {
@@ -49,4 +57,11 @@ test('an error after the stream is committed comes after the items its read brou
 test('an error in the read that would commit the stream is raised before anything is written (so it can fail over)', async () => {
   const s = stream(['data: open\n\ndata: a\n\ndata: boom\n\n']);
   await assert.rejects(s.prime(), /boom/);
+});
+
+test('a failed generation that was still billed leaves its usage on the request', async () => {
+  const ctx = context();
+  const out = await written(stream(['data: open\n\ndata: a\n\n', 'data: billed-boom\n\n'], ctx));
+  assert.match(String(out.error), /failed generation/);
+  assert.equal(ctx.usage?.total_tokens, 5);
 });

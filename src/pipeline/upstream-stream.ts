@@ -3,6 +3,7 @@
 // items are produced synchronously from each buffer the socket delivers, so a stream costs one await per upstream
 // read (and per backpressure wait), not several promises per item.
 
+import { GatewayError } from '../core/errors.ts';
 import type { ChatChunk } from '../core/types.ts';
 import { transportError, type UpstreamResponse } from '../http/client.ts';
 import { createSseDecoder } from '../providers/sse.ts';
@@ -137,6 +138,7 @@ export class UpstreamStream<T> {
         this.take(this.reader.end());
       }
     } catch (err) {
+      if (err instanceof GatewayError && err.usage) this.ctx.usage = err.usage;
       // Before the stream was committed, a failure still fails over. After, what the same read brought before the
       // error (text the provider did send) reaches the client ahead of the error event.
       if (!wasPrimed || this.pending.length === 0) throw err;

@@ -434,6 +434,19 @@ test('maps every stopReason; malformed output is a 502 naming the reason', () =>
     assert.equal(err.status, 502);
     assert.match(err.message, new RegExp(reason));
   }
+  const billed = { output: { message: { role: 'assistant', content: [{ text: 'x' }] } }, stopReason: 'malformed_tool_use', usage: { inputTokens: 9, outputTokens: 4 } };
+  assert.deepEqual(thrown(() => bedrockAdapter.parseChatResponse(billed, CLAUDE)).usage, { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13, prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 } }, 'still billed');
+});
+
+test('a stream that stops with malformed output fails once its usage arrives, carrying it', () => {
+  const t = bedrockAdapter.createStreamTranslator(ctx);
+  assert.deepEqual(t.event({ event: 'messageStop', data: '{"stopReason":"malformed_model_output"}' }), []);
+  const err = thrown(() => t.event({ event: 'metadata', data: '{"usage":{"inputTokens":5,"outputTokens":2,"totalTokens":7}}' }));
+  assert.equal(err.status, 502);
+  assert.deepEqual([err.usage?.prompt_tokens, err.usage?.completion_tokens], [5, 2]);
+  const cut = bedrockAdapter.createStreamTranslator(ctx);
+  cut.event({ event: 'messageStop', data: '{"stopReason":"malformed_tool_use"}' });
+  assert.equal(thrown(() => cut.end()).status, 502, 'without metadata the failure still ends the stream');
 });
 
 test('a body that is not a Converse response is a 502', () => {

@@ -3,7 +3,7 @@
 // cannot do (forcing a tool, structured output) Bedrock refuses with a 400 of its own, which reaches the client as is.
 // What Converse itself has no field for is refused here with a 400 naming the parameter, never dropped.
 
-import { badRequest, unsupportedParam } from '../../core/errors.ts';
+import { badRequest, billedEvenIfFailed, unsupportedParam } from '../../core/errors.ts';
 import type { ChatMessage, ChatRequest, ChatResponse, ContentPart, FinishReason, FunctionTool, ToolCall, Usage } from '../../core/types.ts';
 import { JSON_OBJECT_TOOL } from '../anthropic/chat.ts';
 import {
@@ -411,14 +411,15 @@ export function fromConverseResponse(body: unknown, model: string, provider: str
   const message: ChatResponse['choices'][number]['message'] = { role: 'assistant', content: texts.length > 0 ? texts.join('') : null };
   if (reasoning.length > 0) message.reasoning_content = reasoning.join('');
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const usage = response.usage ? toUsage(response.usage) : undefined;
   const out: ChatResponse = {
     id: completionId(),
     object: 'chat.completion',
     created: nowSeconds(),
     model,
-    choices: [{ index: 0, message, finish_reason: finishReason(response.stopReason, toolCalls.length > 0, provider) }],
+    choices: [{ index: 0, message, finish_reason: billedEvenIfFailed(usage, () => finishReason(response.stopReason, toolCalls.length > 0, provider)) }],
   };
-  if (response.usage) out.usage = toUsage(response.usage);
+  if (usage) out.usage = usage;
   return out;
 }
 

@@ -3,6 +3,7 @@
 // running index, so the translator keeps the mapping between the two. The finish reason arrives in messageStop and the
 // usage after it, in metadata, which is the last event of a whole stream.
 
+import { GatewayError } from '../../core/errors.ts';
 import type { ChatChunk, ChunkChoice, FinishReason } from '../../core/types.ts';
 import { JSON_OBJECT_TOOL } from '../anthropic/chat.ts';
 import { isPlainObject } from '../shared.ts';
@@ -25,6 +26,8 @@ class BedrockStreamTranslator implements StreamTranslator {
   private readonly jsonBlocks = new Set<number>();
   private stopped = false;
   private done = false;
+  /** A generation that failed (messageStop with a malformed_* reason), raised once its usage has arrived. */
+  private failure: GatewayError | undefined;
 
   constructor(private readonly ctx: StreamContext) {}
 
@@ -52,6 +55,7 @@ class BedrockStreamTranslator implements StreamTranslator {
   // A stream that ends after messageStop but without metadata holds the whole answer; only its usage is missing.
   end(): ChatChunk[] {
     if (!this.stopped) throw streamInterrupted(this.ctx.provider);
+    if (this.failure) throw this.failure;
     return [];
   }
 
@@ -98,13 +102,25 @@ class BedrockStreamTranslator implements StreamTranslator {
   private onMessageStop(data: Data): ChatChunk[] {
     this.stopped = true;
     const stopReason = typeof data.stopReason === 'string' ? data.stopReason : undefined;
-    return [this.chunk({}, finishReason(stopReason, this.toolIndexByBlock.size > 0, this.ctx.provider))];
+    try {
+      return [this.chunk({}, finishReason(stopReason, this.toolIndexByBlock.size > 0, this.ctx.provider))];
+    } catch (err) {
+      // A failed generation is still billed, and its usage comes in the metadata event that follows: raised there.
+      if (!(err instanceof GatewayError)) throw err;
+      this.failure = err;
+      return [];
+    }
   }
 
   private onMetadata(data: Data): ChatChunk[] {
     this.done = true;
-    if (!this.ctx.includeUsage || !isPlainObject(data.usage)) return [];
-    return [{ ...this.base(), choices: [], usage: toUsage(data.usage as ConverseUsage) }];
+    const usage = isPlainObject(data.usage) ? toUsage(data.usage as ConverseUsage) : undefined;
+    if (this.failure) {
+      this.failure.usage = usage;
+      throw this.failure;
+    }
+    if (!this.ctx.includeUsage || !usage) return [];
+    return [{ ...this.base(), choices: [], usage }];
   }
 
   private parse(event: StreamEvent): Data {

@@ -1,7 +1,7 @@
 // Canonical chat request ⇄ Cohere v2 Chat (POST /v2/chat). The response half (content blocks, finish reasons, usage)
 // is shared with the stream translator, so a streamed answer and a whole one read the same wire fields the same way.
 
-import { badRequest, badUpstreamResponse, GatewayError, unsupportedParam, upstreamError } from '../../core/errors.ts';
+import { badRequest, badUpstreamResponse, billedEvenIfFailed, GatewayError, unsupportedParam, upstreamError } from '../../core/errors.ts';
 import type {
   ChatMessage,
   ChatRequest,
@@ -262,14 +262,16 @@ export function parseChatBody(body: unknown, model: string, provider: string): C
   const message: ChatResponse['choices'][number]['message'] = { role: 'assistant', content: text };
   if (reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const usage = res.usage ? toUsage(res.usage) : undefined;
+  const finish = billedEvenIfFailed(usage, () => finishReason(res.finish_reason, toolCalls.length > 0, undefined, provider));
   const response: ChatResponse = {
     id: res.id,
     object: 'chat.completion',
     created: nowSeconds(),
     model,
-    choices: [{ index: 0, message, finish_reason: finishReason(res.finish_reason, toolCalls.length > 0, undefined, provider) }],
+    choices: [{ index: 0, message, finish_reason: finish }],
   };
-  if (res.usage) response.usage = toUsage(res.usage);
+  if (usage) response.usage = usage;
   return response;
 }
 

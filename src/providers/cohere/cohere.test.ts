@@ -293,8 +293,9 @@ test('thinking blocks become reasoning_content; MAX_TOKENS is length; tokens sta
 });
 
 test('a failed generation is an error, and a body that is no chat response is a bad gateway', () => {
-  const failed = refusal(() => cohereAdapter.parseChatResponse({ id: 'x', finish_reason: 'ERROR', message: {} }, MODEL));
+  const failed = refusal(() => cohereAdapter.parseChatResponse({ id: 'x', finish_reason: 'ERROR', message: {}, usage: { billed_units: { input_tokens: 3, output_tokens: 1 } } }, MODEL));
   assert.equal(failed.status, 502);
+  assert.deepEqual([failed.usage?.prompt_tokens, failed.usage?.completion_tokens], [3, 1]);
   const timeout = refusal(() => cohereAdapter.parseChatResponse({ id: 'x', finish_reason: 'TIMEOUT', message: {} }, MODEL));
   assert.equal(timeout.status, 504);
   assert.equal(refusal(() => cohereAdapter.parseChatResponse({ text: 'v1?' }, MODEL)).status, 502);
@@ -344,6 +345,7 @@ test('stream: an ERROR finish raises the error; a stream cut before message-end 
   const err = refusal(() => t.event(end!));
   assert.equal(err.status, 502);
   assert.match(err.message, /inference failed/);
+  assert.equal(err.usage?.prompt_tokens, 9, 'the failed generation is still billed');
 
   const cut = cohereAdapter.createStreamTranslator(ctx);
   for (const e of events('stream-cut.sse')) cut.event(e);

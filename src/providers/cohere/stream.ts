@@ -2,7 +2,7 @@
 // thinking and the tool plan arrive as deltas of their own event types; tool calls open with tool-call-start (id and
 // name) and grow by tool-call-delta (argument pieces), numbered by Cohere's own index, which is mapped to OpenAI's.
 
-import { badUpstreamResponse, streamInterrupted } from '../../core/errors.ts';
+import { badUpstreamResponse, billedEvenIfFailed, streamInterrupted } from '../../core/errors.ts';
 import type { ChatChunk, ChunkChoice, FinishReason, Usage } from '../../core/types.ts';
 import { toolCallId } from '../shared.ts';
 import type { StreamContext, StreamEvent, StreamTranslator } from '../types.ts';
@@ -92,9 +92,10 @@ class CohereStreamTranslator implements StreamTranslator {
 
   private messageEnd(delta: CohereStreamEvent['delta']): ChatChunk[] {
     this.ended = true;
-    const finish = finishReason(delta?.finish_reason, this.toolIndex.size > 0, delta?.error, this.ctx.provider);
+    const usage = delta?.usage ? toUsage(delta.usage) : undefined;
+    const finish = billedEvenIfFailed(usage, () => finishReason(delta?.finish_reason, this.toolIndex.size > 0, delta?.error, this.ctx.provider));
     const chunks = [this.chunk({}, finish)];
-    if (this.ctx.includeUsage && delta?.usage) chunks.push(this.usageChunk(toUsage(delta.usage)));
+    if (this.ctx.includeUsage && usage) chunks.push(this.usageChunk(usage));
     return chunks;
   }
 
