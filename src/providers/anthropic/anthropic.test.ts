@@ -6,6 +6,7 @@ import { GatewayError } from '../../core/errors.ts';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../../core/types.ts';
 import type { ProviderConfig, StreamEvent } from '../types.ts';
 import { anthropicAdapter, ANTHROPIC_DEFAULT_VERSION } from './index.ts';
+import { thrownGatewayError } from '../../../test/helpers/gateway-error.ts';
 
 // ---- Helpers ----
 
@@ -82,15 +83,7 @@ function chunk(model: string, delta: object, finish: string | null = null): obje
   return { ...chunkBase, model, choices: [{ index: 0, delta, finish_reason: finish }] };
 }
 
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, `expected a GatewayError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a GatewayError');
-}
+const thrown = thrownGatewayError;
 
 // ---- Upstream call ----
 

@@ -9,6 +9,7 @@ import { GatewayError } from '../../core/errors.ts';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../../core/types.ts';
 import type { ProviderConfig, StreamEvent, UpstreamCall } from '../types.ts';
 import { bedrockAdapter, bedrockBaseUrl, bedrockOptionsSchema } from './index.ts';
+import { thrownGatewayError } from '../../../test/helpers/gateway-error.ts';
 
 // ---- Helpers ----
 
@@ -109,15 +110,7 @@ function replay(name: string, includeUsage = false, chunkSize = 7): ChatChunk[] 
 const chunkBase = { id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 1700000000, model: CLAUDE } as const;
 const chunk = (delta: object, finish: string | null = null) => ({ ...chunkBase, choices: [{ index: 0, delta, finish_reason: finish }] });
 
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, `expected a GatewayError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
+const thrown = thrownGatewayError;
 
 // ---- Endpoints ----
 

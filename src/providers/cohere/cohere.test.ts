@@ -6,6 +6,7 @@ import { GatewayError } from '../../core/errors.ts';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest } from '../../core/types.ts';
 import type { ProviderConfig, StreamEvent } from '../types.ts';
 import { cohereAdapter, COHERE_DEFAULT_BASE_URL } from './index.ts';
+import { thrownGatewayError } from '../../../test/helpers/gateway-error.ts';
 
 const fixtureText = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const fixture = (name: string): unknown => JSON.parse(fixtureText(name));
@@ -31,15 +32,7 @@ function body(req: Partial<ChatRequest>): Record<string, unknown> {
   return JSON.parse(call.body!) as Record<string, unknown>;
 }
 
-function refusal(run: () => unknown): GatewayError {
-  try {
-    run();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, `expected a GatewayError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a refusal');
-}
+const refusal = thrownGatewayError;
 
 function assertRefused(req: Partial<ChatRequest>, param: string, code = 'invalid_request'): GatewayError {
   const err = refusal(() => body(req));

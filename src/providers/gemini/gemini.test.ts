@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { thrownGatewayError } from '../../../test/helpers/gateway-error.ts';
 
 import { GatewayError } from '../../core/errors.ts';
 import type { ChatChunk, ChatRequest, ChatResponse, ChunkChoice, ContentPart, EmbeddingsRequest } from '../../core/types.ts';
@@ -36,15 +37,7 @@ const hi: ChatRequest['messages'] = [{ role: 'user', content: 'Hi' }];
 const userHi = { role: 'user', parts: [{ text: 'Hi' }] };
 
 /** Runs a request build that must be refused, and returns the refusal. */
-function refusal(build: () => unknown): GatewayError {
-  try {
-    build();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, `expected a GatewayError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the call to throw');
-}
+const refusal = thrownGatewayError;
 
 function assertBadRequest(build: () => unknown, param: string, code = 'invalid_request'): void {
   const err = refusal(build);

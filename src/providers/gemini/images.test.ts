@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { GatewayError } from '../../core/errors.ts';
 import type { ProviderConfig } from '../types.ts';
 import { buildImagenBody, parseImagenBody } from './images.ts';
 import { geminiAdapter } from './index.ts';
+import { thrownGatewayError } from '../../../test/helpers/gateway-error.ts';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 
@@ -22,15 +22,7 @@ const provider: ProviderConfig = {
 const MODEL = 'imagen-4.0-generate-001';
 const build = (body: Record<string, unknown>, model = MODEL) => buildImagenBody({ model: 'client-name', prompt: 'A fox', ...body }, model, 'gem');
 
-function refusal(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError);
-    return err;
-  }
-  assert.fail('expected a refusal');
-}
+const refusal = thrownGatewayError;
 
 test('an image request goes to the Imagen model as :predict', () => {
   const call = geminiAdapter.operations!.images!.buildRequest({ model: 'x', prompt: 'A fox', n: 2 }, `models/${MODEL}`, provider);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { createParser } from 'eventsource-parser';
-import { GatewayError } from '../../core/errors.ts';
 import { jsonText, parseJson } from '../../core/json-text.ts';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/types.ts';
 import { OPENAI_COMPATIBLE_PRESETS } from '../openai-compatible/presets.ts';
@@ -10,6 +9,7 @@ import { PROVIDER_TYPES } from '../registry.ts';
 import type { ProviderConfig, StreamEvent } from '../types.ts';
 import { mistralAdapter, MISTRAL_DEFAULT_BASE_URL } from './index.ts';
 import { mistralToolCallId } from './request.ts';
+import { thrownGatewayError } from '../../../test/helpers/gateway-error.ts';
 
 const fixtureText = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -33,15 +33,7 @@ function body(req: Partial<ChatRequest>): Record<string, any> {
   return JSON.parse(mistralAdapter.buildChatRequest({ model: 'smart', messages: hi, ...req }, MODEL, provider).body!) as Record<string, any>;
 }
 
-function refusal(run: () => unknown): GatewayError {
-  try {
-    run();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, `expected a GatewayError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
+const refusal = thrownGatewayError;
 
 const ctx = { model: MODEL, provider: 'mis', includeUsage: false, id: 'chatcmpl-x', created: 1 };
 

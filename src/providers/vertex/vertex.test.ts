@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { thrownGatewayError } from '../../../test/helpers/gateway-error.ts';
 
 import { GatewayError } from '../../core/errors.ts';
 import type { ChatChunk, ChatRequest, EmbeddingsRequest } from '../../core/types.ts';
@@ -45,15 +46,7 @@ function built(req: Partial<ChatRequest>, model: string, p = provider) {
   return { ...call, body: JSON.parse(call.body!) as Record<string, unknown> };
 }
 
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, `expected a GatewayError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a GatewayError');
-}
+const thrown = thrownGatewayError;
 
 // ---- Options and addresses ----
 
