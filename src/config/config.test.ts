@@ -103,6 +103,13 @@ test('unknown keys and bad values are rejected, YAML syntax errors give a line',
   assert.throws(() => parseConfig('server:\n  port: [1\n', {}, 'x.yaml'), (err: ConfigError) => err.problems[0]!.line !== undefined && /YAML syntax/.test(err.problems[0]!.message));
 });
 
+test('an api_key the provider type would not use is an error, not silently ignored', () => {
+  assert.throws(() => parseConfig('providers:\n  v:\n    type: vertex\n    project: p\n    api_key: k\n', {}, 'x.yaml'), (err: ConfigError) => {
+    assert.deepEqual(err.problems.map((p) => [p.path, p.line]), [['providers.v.api_key', 5]]);
+    return true;
+  });
+});
+
 test('a field another provider type has is an error on a type without it, with its path and line', () => {
   assert.throws(() => parseConfig('providers:\n  a:\n    type: openai\n    regoin: us-east-1\n', {}, 'x.yaml'), (err: ConfigError) => {
     assert.deepEqual(err.problems.map((p) => [p.path, p.line]), [['providers.a.regoin', 4]]);

@@ -86,6 +86,11 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
       continue;
     }
     const options = parsedOptions.data as Record<string, unknown>;
+    // An api_key the provider would not use (Vertex's service accounts, Azure with Entra) is a mistake, not a fallback.
+    if (entry.api_key && type.takes_api_key?.(options) === false) {
+      at(['providers', name, 'api_key'], `a provider of type '${entry.type}' configured this way does not authenticate with api_key; remove it`);
+      continue;
+    }
     const base_url = entry.base_url ?? type.base_url ?? type.default_base_url?.(options);
     if (!base_url) {
       at(['providers', name, 'base_url'], `type '${entry.type}' has no default address: set base_url (e.g. http://127.0.0.1:8000/v1)`);

@@ -31,16 +31,12 @@ function azureUrl(path: string, deployment: string, provider: ProviderConfig): s
   return `${endpoint}/openai/deployments/${encodeURIComponent(deployment)}${path}?api-version=${encodeURIComponent(version)}`;
 }
 
-/** Static credentials: the resource key as `api-key`, or a fixed Entra token (fetched ones are added by authorize). */
+/**
+ * Static credentials: the resource key as `api-key`, or a fixed Entra token (fetched ones are added by authorize). A
+ * key beside a token credential is refused when the config loads (registry `takes_api_key`).
+ */
 function azureAuth(provider: ProviderConfig): Record<string, string> {
-  const { entra, azure_ad_token } = azureOptions(provider);
-  const token = entra ? 'entra' : azure_ad_token ? 'azure_ad_token' : undefined;
-  if (provider.api_key && token) {
-    throw new GatewayError(500, 'api_error', `${provider.name}: the provider sets both api_key and ${token}; keep only one of them`, {
-      code: 'provider_misconfigured',
-      provider: provider.name,
-    });
-  }
+  const { azure_ad_token } = azureOptions(provider);
   if (azure_ad_token) return { authorization: `Bearer ${azure_ad_token}` };
   return provider.api_key ? { 'api-key': provider.api_key } : {};
 }
