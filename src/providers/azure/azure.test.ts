@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig } from '../../config/load.ts';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createParser } from 'eventsource-parser';
-import { parseConfig } from '../../config/load.ts';
+import { ConfigError, parseConfig } from '../../config/load.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { ChatChunk, ChatRequest } from '../../core/types.ts';
 import { PROVIDER_TYPES } from '../registry.ts';
