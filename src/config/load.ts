@@ -36,6 +36,7 @@ export interface GatewayConfig {
   storage: NonNullable<Config['storage']>;
   providers: Map<string, ProviderConfig>;
   models: ModelEntry[];
+  pricing: Config['pricing'];
   /** Things worth telling the operator that do not stop the gateway. */
   warnings: ConfigProblem[];
 }
@@ -137,8 +138,8 @@ function build(value: unknown, source: string, lineOf: LineOf): GatewayConfig {
   const { providers, problems } = resolve(parsed.data, lineOf);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const warnings: ConfigProblem[] = [];
-  const { server, logging, auth, admin, storage = {}, models } = parsed.data;
-  return { source, server, logging, auth, admin, storage, providers, models, warnings };
+  const { server, logging, auth, admin, storage = {}, models, pricing } = parsed.data;
+  return { source, server, logging, auth, admin, storage, providers, models, pricing, warnings };
 }
 
 /** Parses YAML text. `source` names the file in messages. */

@@ -65,6 +65,18 @@ export const modelSchema = z
   })
   .strict();
 
+const pricePerMtok = z.coerce.number<unknown>().nonnegative();
+
+/** A model's price in USD per million tokens; cached input and cache writes default to the input price. */
+export const modelPriceSchema = z
+  .object({
+    input_per_mtok: pricePerMtok,
+    output_per_mtok: pricePerMtok,
+    cached_input_per_mtok: pricePerMtok.optional(),
+    cache_write_per_mtok: pricePerMtok.optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z
@@ -126,9 +138,19 @@ export const configSchema = z
       .prefault({}),
     providers: z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'provider names may use letters, digits, _ . -'), providerSchema).default({}),
     models: z.array(modelSchema).default([]),
+    pricing: z
+      .object({
+        // Keyed "<provider>/<model>" with the configured provider name (openai/gpt-4o, local/llama-3-70b), as clients
+        // address models: self-hosted and fine-tuned models the bundled price data lacks, and negotiated prices that
+        // differ from list prices. These win over the bundled data.
+        models: z.record(z.string().regex(/^[^/]+\/.+$/, 'expected "<provider>/<model>"'), modelPriceSchema).default({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
 export type Config = z.output<typeof configSchema>;
 export type ModelEntry = z.output<typeof modelSchema>;
+export type ModelPrice = z.output<typeof modelPriceSchema>;
 export type OidcConfig = NonNullable<Config['admin']['oidc']>;

@@ -4,6 +4,7 @@ import type { GatewayError } from '../core/errors.ts';
 import type { RequestAbort } from '../http/abort.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { Usage } from '../core/types.ts';
+import type { Cost } from '../usage/pricing.ts';
 import type { OpenAIOperation } from '../providers/types.ts';
 import type { Route, Target } from '../routing/router.ts';
 
@@ -32,6 +33,8 @@ export interface RequestContext {
   target: Target | undefined;
   attempts: number;
   usage: Usage | undefined;
+  /** Worked out from usage by costOf (src/usage/cost.ts) once the provider has answered. */
+  cost: Cost | undefined;
   /** Set when the request failed; the status the client got. */
   error: GatewayError | undefined;
   /** Milliseconds from arrival to the first chunk sent (streams). */
@@ -60,6 +63,7 @@ export function newContext(
     target: undefined,
     attempts: 0,
     usage: undefined,
+    cost: undefined,
     error: undefined,
     ttftMs: undefined,
   };

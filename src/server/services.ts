@@ -9,6 +9,9 @@ import { accessLogStage } from '../pipeline/stages/access-log.ts';
 import { accessStage } from '../pipeline/stages/access.ts';
 import { authStage } from '../pipeline/stages/auth.ts';
 import { routeStage } from '../pipeline/stages/route.ts';
+import { usageStage } from '../pipeline/stages/usage.ts';
+import { Pricing } from '../usage/pricing.ts';
+import { CountingSink, type UsageSink } from '../usage/sink.ts';
 import { Router } from '../routing/router.ts';
 import { KeyAuth } from '../identity/key-auth.ts';
 import { policyLoader } from '../identity/policies.ts';
@@ -25,6 +28,9 @@ export interface Services {
   pipeline: Pipeline;
   caller: ProviderCaller;
   client: UpstreamClient;
+  pricing: Pricing;
+  /** Where every request's usage record goes. */
+  usageSink: UsageSink;
   /** Who is calling on the proxy surfaces; invalidate(keyId) / invalidateAll() after changing keys or their owners. */
   keyAuth: KeyAuth;
   /** Organizations' own provider credentials, used for their keys' requests; invalidate(orgId) after changing them. */
@@ -71,6 +77,8 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
   const router = new Router(config);
   const client = new UpstreamClient();
   const secrets = new SecretBox(keyring);
+  const pricing = new Pricing(config.pricing.models);
+  const usageSink = new CountingSink();
   const credentials = new CredentialResolver({ store, kv, secrets, logger });
   const keyAuth = new KeyAuth({
     masterKey: config.auth.master_key,
@@ -85,6 +93,8 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
     logger,
     router,
     client,
+    pricing,
+    usageSink,
     keyAuth,
     credentials,
     store,
@@ -93,7 +103,7 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
     secrets,
     secretSource: { source: opened.secrets.source, created: opened.secrets.created },
     caller: new ProviderCaller(client, credentials),
-    pipeline: new Pipeline([accessLogStage(logger), authStage(keyAuth), routeStage(router), accessStage()]),
+    pipeline: new Pipeline([accessLogStage(logger), usageStage(pricing, usageSink), authStage(keyAuth), routeStage(router), accessStage()]),
     close: async () => {
       await client.close();
       await keyAuth.close();

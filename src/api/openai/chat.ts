@@ -6,10 +6,11 @@ import { requestContext, sendJson } from '../../server/request.ts';
 import type { Services } from '../../server/services.ts';
 import { openaiChunkEncoder, openaiChunkEncoderWithoutUsage, writeSse } from '../../server/sse.ts';
 import { openaiTextReader } from '../../pipeline/upstream-stream.ts';
+import { costOf } from '../../usage/cost.ts';
 import { parseChatRequest } from './schemas.ts';
 
 export function registerChatRoutes(app: FastifyInstance, services: Services): void {
-  const { pipeline, caller, config } = services;
+  const { pipeline, caller, config, pricing } = services;
   app.post('/v1/chat/completions', async (req, reply) => {
     const body = parseChatRequest(req.body);
     const stream = body.stream === true;
@@ -25,6 +26,9 @@ export function registerChatRoutes(app: FastifyInstance, services: Services): vo
         return reply;
       }
       const response = await caller.chat(ctx, body);
+      // Only a known price is sent: a 0 for a model nobody priced would read as free.
+      const cost = costOf(ctx, pricing);
+      if (cost?.priced) reply.header('x-switchboard-cost-usd', String(cost.usd));
       return sendJson(reply, ctx, jsonText(response));
     });
   });

@@ -1,0 +1,16 @@
+// Hands a usage record for every request that reached a provider, answered or not, to the sink.
+
+import { usageRecord } from '../../usage/record.ts';
+import type { Pricing } from '../../usage/pricing.ts';
+import type { UsageSink } from '../../usage/sink.ts';
+import type { Stage } from '../stages.ts';
+
+export function usageStage(pricing: Pricing, sink: UsageSink): Stage {
+  return {
+    name: 'usage',
+    after(ctx) {
+      if (!ctx.target || ctx.attempts === 0) return;
+      sink.write(usageRecord(ctx, pricing));
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// What a request cost, from the bundled @pydantic/genai-prices data (never its remote update: prices change only with a
+// release of the gateway) and the config's pricing section, which wins over it.
+
+import { calcPrice, type ModelInfo, type Provider, type Usage as PriceUsage } from '@pydantic/genai-prices';
+import type { ModelPrice } from '../config/schema.ts';
+import type { Usage } from '../core/types.ts';
+
+export interface Cost {
+  usd: number;
+  /** False when neither the config nor the bundled data has a price for the model: usd is then 0. */
+  priced: boolean;
+}
+
+/**
+ * The price data's provider id for each provider type. Types missing here (vllm, ollama, openai-compatible, …) serve
+ * self-hosted or unknown models, so they are priced from the config only rather than by a guess from the model name.
+ */
+const PRICE_PROVIDER: Readonly<Record<string, string>> = {
+  openai: 'openai',
+  // The azure price data falls back to OpenAI's for the models Azure resells.
+  'azure-openai': 'azure',
+  anthropic: 'anthropic',
+  gemini: 'google',
+  vertex: 'google',
+  bedrock: 'aws',
+  mistral: 'mistral',
+  cohere: 'cohere',
+  groq: 'groq',
+  deepseek: 'deepseek',
+  xai: 'x-ai',
+  together: 'together',
+  fireworks: 'fireworks',
+  openrouter: 'openrouter',
+};
+
+const UNPRICED: Cost = { usd: 0, priced: false };
+
+/** Clients choose model names, so the memo is capped: past this many it starts over rather than grow without bound. */
+const MEMO_LIMIT = 10_000;
+
+export class Pricing {
+  /**
+   * Per "<provider name>/<model>": a provider holding just the one model that prices it, or null when nothing does. The
+   * first request for a model searches the whole catalogue; later ones hand calcPrice a catalogue of one.
+   */
+  private readonly resolved = new Map<string, Provider | null>();
+
+  constructor(private readonly overrides: Readonly<Record<string, ModelPrice>> = {}) {}
+
+  /**
+   * `provider`: the configured provider (its name keys the config's overrides, as clients address models:
+   * `<provider>/<model>`; its type picks the bundled prices).
+   */
+  cost(provider: { name: string; type: string }, providerModel: string, usage: Usage): Cost {
+    const key = `${provider.name}/${providerModel}`;
+    let priced = this.resolved.get(key);
+    if (priced === undefined) {
+      priced = this.resolve(key, provider.type, providerModel);
+      if (this.resolved.size >= MEMO_LIMIT) this.resolved.clear();
+      this.resolved.set(key, priced);
+    }
+    if (!priced) return UNPRICED;
+    try {
+      const result = calcPrice(priceUsage(usage), providerModel, { provider: priced });
+      return result ? { usd: roundUsd(result.total_price), priced: true } : UNPRICED;
+    } catch {
+      // The price data rejects inconsistent counts (cache reads above the prompt total); a provider's odd usage
+      // numbers must not fail a request it has already answered.
+      return UNPRICED;
+    }
+  }
+
+  private resolve(key: string, providerType: string, providerModel: string): Provider | null {
+    const override = this.overrides[key];
+    if (override) return single(`config:${providerType}`, { id: providerModel, match: { equals: providerModel }, prices: configPrices(override) });
+    const providerId = PRICE_PROVIDER[providerType];
+    if (!providerId) return null;
+    const found = calcPrice({ input_tokens: 0 }, providerModel, { providerId });
+    if (!found) return null;
+    // Matched again by exact id, since the catalogue's own match rules already chose this model for this id.
+    return single(found.provider.id, { ...found.model, match: { equals: providerModel } });
+  }
+}
+
+/** Summing the parts leaves float residue (0.0041849999999999995); a tenth of a nano-dollar is far below any price. */
+function roundUsd(usd: number): number {
+  return Math.round(usd * 1e10) / 1e10;
+}
+
+function single(id: string, model: ModelInfo): Provider {
+  return { id, name: id, api_pattern: '', models: [model] };
+}
+
+function configPrices(price: ModelPrice): Record<string, number> {
+  return {
+    input_mtok: price.input_per_mtok,
+    output_mtok: price.output_per_mtok,
+    cache_read_mtok: price.cached_input_per_mtok ?? price.input_per_mtok,
+    cache_write_mtok: price.cache_write_per_mtok ?? price.input_per_mtok,
+  };
+}
+
+/**
+ * The price data's usage: input_tokens is the whole prompt with cache reads and writes as parts of it, and reasoning
+ * tokens are a part of output_tokens, priced at their own rate where a model has one and at the output rate otherwise.
+ */
+export function priceUsage(usage: Usage): PriceUsage {
+  return {
+    input_tokens: usage.prompt_tokens,
+    cache_read_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    cache_write_tokens: usage.prompt_tokens_details?.cache_creation_tokens ?? 0,
+    output_tokens: usage.completion_tokens,
+    output_reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+  };
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GatewayError } from '../core/errors.ts';
+import { RequestAbort } from '../http/abort.ts';
+import type { Identity } from '../identity/identity.ts';
+import { newContext, type RequestContext } from '../pipeline/context.ts';
+import { Pipeline } from '../pipeline/stages.ts';
+import { usageStage } from '../pipeline/stages/usage.ts';
+import { PROVIDER_TYPES } from '../providers/registry.ts';
+import type { Target } from '../routing/router.ts';
+import { costOf } from './cost.ts';
+import { Pricing } from './pricing.ts';
+import type { UsageRecord } from './record.ts';
+import { usageRecord } from './record.ts';
+
+const pricing = new Pricing();
+
+const identity: Identity = {
+  kind: 'key',
+  key_id: 'key_1',
+  org_id: 'org_1',
+  team_id: 'team_1',
+  user_id: undefined,
+  metadata: {},
+  allowed_models: [],
+  allowed_surfaces: [],
+  policies: [],
+};
+
+const target = (type: string, model: string): Target => ({
+  provider: {
+    name: `my-${type}`,
+    type,
+    base_url: 'http://127.0.0.1:1',
+    headers: {},
+    timeouts: { connect_ms: 1, first_byte_ms: 1, idle_ms: 1, total_ms: 1 },
+    models: [],
+    options: {},
+  },
+  adapter: PROVIDER_TYPES[type]!.adapter,
+  model,
+});
+
+function answered(): RequestContext {
+  const ctx = newContext({ id: 'req_1', surface: 'openai', operation: 'chat', model: 'fast', stream: true, abort: new RequestAbort(), credential: 'k', clientIp: '127.0.0.1' });
+  ctx.identity = identity;
+  ctx.target = target('anthropic', 'claude-sonnet-4-5');
+  ctx.attempts = 2;
+  ctx.ttftMs = 12.5;
+  ctx.usage = {
+    prompt_tokens: 1000,
+    completion_tokens: 100,
+    total_tokens: 1100,
+    prompt_tokens_details: { cached_tokens: 200, cache_creation_tokens: 300 },
+    completion_tokens_details: { reasoning_tokens: 40 },
+  };
+  return ctx;
+}
+
+test('a record carries who, what, where, the tokens and the cost', () => {
+  const ctx = answered();
+  const record = usageRecord(ctx, pricing, new Date('2026-01-02T03:04:05.000Z'), ctx.startedAt + 250);
+  assert.deepEqual(record, {
+    request_id: 'req_1',
+    time: '2026-01-02T03:04:05.000Z',
+    key_id: 'key_1',
+    team_id: 'team_1',
+    user_id: null,
+    org_id: 'org_1',
+    surface: 'openai',
+    model: 'fast',
+    provider: 'my-anthropic',
+    provider_model: 'claude-sonnet-4-5',
+    attempts: 2,
+    status: 200,
+    input_tokens: 1000,
+    output_tokens: 100,
+    cached_tokens: 200,
+    cache_write_tokens: 300,
+    reasoning_tokens: 40,
+    cost_usd: 0.004185,
+    priced: true,
+    latency_ms: 250,
+    ttft_ms: 12.5,
+    cache_hit: false,
+    estimated: false,
+  } satisfies UsageRecord);
+});
+
+test('a failed request is recorded with its status and no tokens', () => {
+  const ctx = answered();
+  ctx.usage = undefined;
+  ctx.ttftMs = undefined;
+  ctx.error = new GatewayError(502, 'api_error', 'upstream failed');
+  const record = usageRecord(ctx, pricing);
+  assert.equal(record.status, 502);
+  assert.deepEqual([record.input_tokens, record.output_tokens, record.cost_usd, record.priced, record.ttft_ms], [0, 0, 0, false, null]);
+});
+
+test('the cost is worked out once and kept on the context', () => {
+  const ctx = answered();
+  const first = costOf(ctx, pricing);
+  assert.equal(ctx.cost, first);
+  assert.equal(usageRecord(ctx, pricing).cost_usd, first!.usd);
+});
+
+test('the usage stage records requests that reached a provider, and only those', async () => {
+  const written: UsageRecord[] = [];
+  const pipeline = new Pipeline([usageStage(pricing, { write: (r) => written.push(r) })]);
+  const reached = answered();
+  await pipeline.run(reached, async () => undefined);
+  const refused = answered();
+  refused.attempts = 0;
+  await pipeline.run(refused, async () => undefined);
+  assert.deepEqual(written.map((r) => r.request_id), ['req_1']);
+  assert.equal(reached.cost?.usd, 0.004185);
+});
