@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
-import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
+import { accessLogLine, startGateway, type RunningGateway } from '../helpers/gateway.ts';
 
 let fake: FakeProviders;
 let gateway: RunningGateway;
@@ -35,17 +35,7 @@ async function chat(model: string) {
   return client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
 }
 
-async function loggedCost(requestId: string): Promise<unknown> {
-  for (let i = 0; i < 50; i++) {
-    const line = gateway
-      .output()
-      .split('\n')
-      .find((l) => l.includes(`"request_id":"${requestId}"`) && l.includes('"msg":"request"'));
-    if (line) return (JSON.parse(line) as { cost_usd?: number }).cost_usd;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return undefined;
-}
+const loggedCost = async (requestId: string) => (await accessLogLine(gateway, requestId))?.cost_usd;
 
 test('a known model: the bundled price, in the header and the log line', async () => {
   const { data, response } = await chat('openai/gpt-4o-mini');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
-import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
+import { accessLogLine, startGateway, type RunningGateway } from '../helpers/gateway.ts';
 
 let fake: FakeProviders;
 let gateway: RunningGateway;
@@ -30,18 +30,7 @@ after(async () => {
   await fake.close();
 });
 
-/** The usage the gateway logged for one request, once its access-log line is out. */
-async function loggedUsage(requestId: string): Promise<Record<string, number> | undefined> {
-  for (let i = 0; i < 50; i++) {
-    const line = gateway
-      .output()
-      .split('\n')
-      .find((l) => l.includes(`"request_id":"${requestId}"`) && l.includes('"msg":"request"'));
-    if (line) return (JSON.parse(line) as { usage?: Record<string, number> }).usage;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return undefined;
-}
+const loggedUsage = async (requestId: string) => (await accessLogLine(gateway, requestId))?.usage as Record<string, number> | undefined;
 
 for (const [provider, model] of [['openai', 'openai/gpt-4o-mini'], ['anthropic', 'anthropic/claude-sonnet-4-5'], ['gemini', 'gemini/gemini-2.5-flash']] as const) {
   test(`${provider}: a stream without include_usage is still accounted for, and the client gets no usage chunk`, async () => {

@@ -86,3 +86,16 @@ export async function startGateway(opts: { config?: string; env?: NodeJS.Process
       }),
   };
 }
+
+/** The access-log line (logging.level debug) of one request, once the gateway has written it. */
+export async function accessLogLine(gateway: RunningGateway, requestId: string): Promise<Record<string, unknown> | undefined> {
+  for (let i = 0; i < 50; i++) {
+    const line = gateway
+      .output()
+      .split('\n')
+      .find((l) => l.includes(`"request_id":"${requestId}"`) && l.includes('"msg":"request"'));
+    if (line) return JSON.parse(line) as Record<string, unknown>;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return undefined;
+}
