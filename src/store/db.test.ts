@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -29,11 +29,12 @@ test('an unsupported URL names its scheme only, and descriptions leave credentia
   assert.equal(describeDatabase(parseDatabaseUrl('sqlite://./x.db')), 'sqlite ./x.db');
 });
 
-test('a SQLite file: its directory is created, WAL journal, busy timeout and foreign keys on', async () => {
+test('a SQLite file: its directory is created for the owner only, WAL journal, busy timeout and foreign keys on', async () => {
   const file = join(dir, 'nested', 'deeper', 'sb.db');
   const database = openDatabase(`sqlite://${file}`);
   try {
     assert.ok(existsSync(join(dir, 'nested', 'deeper')));
+    assert.equal(statSync(join(dir, 'nested', 'deeper')).mode & 0o777, 0o700);
     const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(database.db)).rows[0] as object)[0];
     assert.equal(await pragma('journal_mode'), 'wal');
     assert.equal(await pragma('busy_timeout'), 5000);

@@ -59,7 +59,8 @@ export function describeDatabase(location: DatabaseLocation): string {
 }
 
 function openSqlite(filename: string): Kysely<Tables> {
-  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  // The database holds key hashes and sealed credentials: a directory it creates is the owner's alone.
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
   const sqlite = new BetterSqlite3(filename);
   // WAL lets readers run beside the writer (the CLI beside a running gateway); NORMAL sync is durable under WAL.
   if (filename !== ':memory:') sqlite.pragma('journal_mode = WAL');
