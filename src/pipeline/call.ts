@@ -31,6 +31,18 @@ function canTryNext(err: unknown): boolean {
 /** A 2xx answer being read; `release` stops the provider's total_ms clock once its body is done with. */
 type Sent = { response: UpstreamResponse; release: () => void; target: Target };
 
+/**
+ * `make` for each target, computed once however often it is asked for: a surface translates a request per target, and
+ * both the wire request and the stream translator need the translation.
+ */
+export function oncePerTarget<T>(make: (target: Target) => T): (target: Target) => T {
+  const made = new Map<Target, T>();
+  return (target) => {
+    if (!made.has(target)) made.set(target, make(target));
+    return made.get(target)!;
+  };
+}
+
 /** A fresh translator for one stream of `req` from `target`. */
 export function streamTranslator(target: Target, req: ChatRequest): StreamTranslator {
   return target.adapter.createStreamTranslator({

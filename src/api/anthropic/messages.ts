@@ -4,8 +4,8 @@
 
 import type { FastifyInstance } from 'fastify';
 import { jsonText } from '../../core/json-text.ts';
-import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/types.ts';
-import { streamTranslator } from '../../pipeline/call.ts';
+import type { ChatChunk, ChatResponse } from '../../core/types.ts';
+import { oncePerTarget, streamTranslator } from '../../pipeline/call.ts';
 import { canonicalReader } from '../../pipeline/upstream-stream.ts';
 import type { StreamEvent, StreamReader } from '../../providers/types.ts';
 import type { Target } from '../../routing/router.ts';
@@ -35,13 +35,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, services: Services
     const stream = body.stream === true;
     const ctx = requestContext(req, reply, { surface: 'anthropic', operation: 'chat', model: body.model, stream });
     return pipeline.run(ctx, async () => {
-      // Translated once per target: the build and, for a stream, the translator both need it.
-      const translations = new Map<Target, ChatRequest>();
-      const canonical = (t: Target): ChatRequest => {
-        let req = translations.get(t);
-        if (!req) translations.set(t, (req = toCanonicalRequest(body, where(t))));
-        return req;
-      };
+      const canonical = oncePerTarget((t) => toCanonicalRequest(body, where(t)));
       const build = (t: Target) => native(t)?.buildRequest(raw, t.model, t.provider, req.headers) ?? t.adapter.buildChatRequest(canonical(t), t.model, t.provider);
       if (stream) {
         const reader = (t: Target): StreamReader<ChatChunk | StreamEvent> =>

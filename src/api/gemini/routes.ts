@@ -9,9 +9,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, badUpstreamResponse, GatewayError } from '../../core/errors.ts';
 import { jsonText } from '../../core/json-text.ts';
-import type { ChatRequest, ModelObject, Usage } from '../../core/types.ts';
+import type { ModelObject, Usage } from '../../core/types.ts';
 import { checkModel, visibleModels } from '../../identity/model-access.ts';
-import { streamTranslator } from '../../pipeline/call.ts';
+import { oncePerTarget, streamTranslator } from '../../pipeline/call.ts';
 import type { Operation } from '../../pipeline/context.ts';
 import { isPlainObject } from '../../providers/shared.ts';
 import type { UpstreamCall } from '../../providers/types.ts';
@@ -69,12 +69,7 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
     return pipeline.run(ctx, async () => {
       let parsed: GenerateContentRequest | undefined;
       const request = () => (parsed ??= parseGenerateContent(body));
-      const translations = new Map<Target, ChatRequest>();
-      const canonical = (t: Target): ChatRequest => {
-        let translated = translations.get(t);
-        if (!translated) translations.set(t, (translated = toChatRequest(request(), model, stream, where(t))));
-        return translated;
-      };
+      const canonical = oncePerTarget((t) => toChatRequest(request(), model, stream, where(t)));
       const build = (t: Target) => nativeCall(t, method, req)?.(body) ?? t.adapter.buildChatRequest(canonical(t), t.model, t.provider);
 
       if (stream) {

@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { badUpstreamResponse } from '../../core/errors.ts';
 import { jsonText } from '../../core/json-text.ts';
-import type { ChatChunk, ChatRequest, ChatResponse } from '../../core/types.ts';
-import { streamTranslator } from '../../pipeline/call.ts';
+import type { ChatChunk, ChatResponse } from '../../core/types.ts';
+import { oncePerTarget, streamTranslator } from '../../pipeline/call.ts';
 import { canonicalReader } from '../../pipeline/upstream-stream.ts';
 import type { StreamEvent, StreamReader } from '../../providers/types.ts';
 import type { Target } from '../../routing/router.ts';
@@ -40,13 +40,7 @@ export function registerResponsesRoutes(app: FastifyInstance, services: Services
       // Checked in full only when some target needs the translation: OpenAI judges what it is sent itself.
       let parsed: ResponsesRequest | undefined;
       const translated = () => (parsed ??= parseResponsesRequest(raw));
-      // Built once per target: its wire request and its stream reader both need it.
-      const canonicals = new Map<Target, ChatRequest>();
-      const canonical = (t: Target): ChatRequest => {
-        let request = canonicals.get(t);
-        if (!request) canonicals.set(t, (request = toCanonicalRequest(translated(), t.provider.name)));
-        return request;
-      };
+      const canonical = oncePerTarget((t) => toCanonicalRequest(translated(), t.provider.name));
       const build = (t: Target) => native(t)?.buildRequest(raw, t.model, t.provider, req.headers) ?? t.adapter.buildChatRequest(canonical(t), t.model, t.provider);
 
       if (stream) {
