@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Usage } from '../core/types.ts';
-import { Pricing } from './pricing.ts';
+import { calcPrice, findProvider } from '@pydantic/genai-prices';
+import { Pricing, priceUsage } from './pricing.ts';
 
 const usage = (prompt: number, completion: number, extra: Partial<Usage> = {}): Usage => ({
   prompt_tokens: prompt,
@@ -76,4 +77,39 @@ test('overrides are keyed by the configured provider name, so two servers of one
   const named = new Pricing({ 'gpu-a/llama-3-70b': { input_per_mtok: 1, output_per_mtok: 1, cached_input_per_mtok: 1, cache_write_per_mtok: 1 } });
   assert.equal(named.cost({ name: 'gpu-a', type: 'vllm' }, 'llama-3-70b', usage(1_000_000, 0)).usd, 1);
   assert.equal(named.cost({ name: 'gpu-b', type: 'vllm' }, 'llama-3-70b', usage(1_000_000, 0)).priced, false);
+});
+
+test('every catalogue model of every priced provider type costs what calcPrice says, for varied usage', () => {
+  // Flat prices take a precomputed per-token path and tiered or dated ones go through calcPrice: both must agree with
+  // calcPrice itself on every model, including usage it rejects (more cached than prompt tokens).
+  const fresh = new Pricing();
+  let seed = 7;
+  const random = (max: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return Math.floor((seed / 2 ** 31) * max);
+  };
+  let compared = 0;
+  for (const [type, providerId] of Object.entries({ openai: 'openai', anthropic: 'anthropic', gemini: 'google', bedrock: 'aws', mistral: 'mistral', deepseek: 'deepseek', openrouter: 'openrouter' })) {
+    for (const model of findProvider({ providerId })!.models) {
+      for (let i = 0; i < 4; i++) {
+        const prompt = random(i === 3 ? 400_000 : 20_000);
+        const u = usage(prompt, random(5_000), {
+          prompt_tokens_details: { cached_tokens: random(prompt + 10), cache_creation_tokens: random(prompt / 4 + 1) },
+          completion_tokens_details: { reasoning_tokens: random(3_000) },
+        });
+        let expected: { usd: number; priced: boolean };
+        try {
+          const price = calcPrice(priceUsage(u), model.id, { providerId });
+          expected = price ? { usd: Math.round(price.total_price * 1e10) / 1e10, priced: true } : { usd: 0, priced: false };
+        } catch {
+          expected = { usd: 0, priced: false };
+        }
+        const actual = fresh.cost(p(type), model.id, u);
+        assert.equal(actual.priced, expected.priced, `${type}/${model.id}`);
+        assert.ok(Math.abs(actual.usd - expected.usd) <= 1e-9 * Math.max(1, expected.usd), `${type}/${model.id}: ${actual.usd} != ${expected.usd}`);
+        compared++;
+      }
+    }
+  }
+  assert.ok(compared > 500, `compared ${compared}`);
 });

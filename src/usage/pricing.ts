@@ -43,7 +43,7 @@ export class Pricing {
    * Per "<provider name>/<model>": a provider holding just the one model that prices it, or null when nothing does. The
    * first request for a model searches the whole catalogue; later ones hand calcPrice a catalogue of one.
    */
-  private readonly resolved = new Map<string, Provider | null>();
+  private readonly resolved = new Map<string, Resolved | null>();
 
   constructor(private readonly overrides: Readonly<Record<string, ModelPrice>> = {}) {}
 
@@ -60,8 +60,12 @@ export class Pricing {
       this.resolved.set(key, priced);
     }
     if (!priced) return UNPRICED;
+    if (priced.rates) {
+      const usd = linearCost(priced.rates, usage);
+      if (usd !== undefined) return { usd: roundUsd(usd), priced: true };
+    }
     try {
-      const result = calcPrice(priceUsage(usage), providerModel, { provider: priced });
+      const result = calcPrice(priceUsage(usage), providerModel, { provider: priced.provider });
       return result ? { usd: roundUsd(result.total_price), priced: true } : UNPRICED;
     } catch {
       // The price data rejects inconsistent counts (cache reads above the prompt total); a provider's odd usage
@@ -70,16 +74,76 @@ export class Pricing {
     }
   }
 
-  private resolve(key: string, providerType: string, providerModel: string): Provider | null {
+  private resolve(key: string, providerType: string, providerModel: string): Resolved | null {
     const override = this.overrides[key];
-    if (override) return single(`config:${providerType}`, { id: providerModel, match: { equals: providerModel }, prices: configPrices(override) });
+    if (override) return resolved(single(`config:${providerType}`, { id: providerModel, match: { equals: providerModel }, prices: configPrices(override) }));
     const providerId = PRICE_PROVIDER[providerType];
     if (!providerId) return null;
     const found = calcPrice({ input_tokens: 0 }, providerModel, { providerId });
     if (!found) return null;
     // Matched again by exact id, since the catalogue's own match rules already chose this model for this id.
-    return single(found.provider.id, { ...found.model, match: { equals: providerModel } });
+    return resolved(single(found.provider.id, { ...found.model, match: { equals: providerModel } }));
   }
+}
+
+/**
+ * Per-token rates (USD per token) of a model whose price is flat: no price tiers by prompt length and no prices that
+ * change by date or time of day. Such a price is linear in the token counts, so it is read off the price data once
+ * (by pricing one token of each kind with calcPrice) and then applied by arithmetic: calcPrice's generic unit algebra
+ * cost about a tenth of the gateway's CPU per request when run on every answer.
+ */
+interface Rates {
+  request: number;
+  input: number;
+  cacheRead: number;
+  cacheWrite: number;
+  output: number;
+  reasoning: number;
+}
+
+interface Resolved {
+  provider: Provider;
+  /** Undefined for tiered or time-dependent prices, which calcPrice works out per request. */
+  rates: Rates | undefined;
+}
+
+function resolved(provider: Provider): Resolved {
+  const prices = provider.models[0]!.prices;
+  const flat = !Array.isArray(prices) && Object.values(prices).every((price) => price === undefined || typeof price === 'number');
+  return { provider, rates: flat ? ratesOf(provider) : undefined };
+}
+
+function ratesOf(provider: Provider): Rates {
+  const model = provider.models[0]!.id;
+  const total = (usage: PriceUsage) => calcPrice(usage, model, { provider })!.total_price;
+  const request = total({});
+  const per = (usage: PriceUsage) => total(usage) - request;
+  return {
+    request,
+    input: per({ input_tokens: 1 }),
+    cacheRead: per({ input_tokens: 1, cache_read_tokens: 1 }),
+    cacheWrite: per({ input_tokens: 1, cache_write_tokens: 1 }),
+    output: per({ output_tokens: 1 }),
+    reasoning: per({ output_tokens: 1, output_reasoning_tokens: 1 }),
+  };
+}
+
+/** Undefined for counts the price data would reject (more cached than prompt tokens), which calcPrice then judges. */
+function linearCost(rates: Rates, usage: Usage): number | undefined {
+  const cacheRead = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const cacheWrite = usage.prompt_tokens_details?.cache_creation_tokens ?? 0;
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
+  const uncached = usage.prompt_tokens - cacheRead - cacheWrite;
+  const plainOutput = usage.completion_tokens - reasoning;
+  if (uncached < 0 || plainOutput < 0 || cacheRead < 0 || cacheWrite < 0 || reasoning < 0) return undefined;
+  return (
+    rates.request +
+    uncached * rates.input +
+    cacheRead * rates.cacheRead +
+    cacheWrite * rates.cacheWrite +
+    plainOutput * rates.output +
+    reasoning * rates.reasoning
+  );
 }
 
 /** Summing the parts leaves float residue (0.0041849999999999995); a tenth of a nano-dollar is far below any price. */
