@@ -1,6 +1,7 @@
 // The public configuration contract (shared/DESIGN.md). Field names are snake_case because users write them in YAML.
 
 import { z } from 'zod';
+import { LIMIT_SCOPES, limitValuesSchema } from '../limits/rules.ts';
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -77,6 +78,30 @@ export const modelPriceSchema = z
   })
   .strict();
 
+/** A limit the config declares: for everything (global), per model group or target, or for each key/team/user/org. */
+export const limitRuleSchema = z
+  .object({
+    scope: z.enum(LIMIT_SCOPES),
+    match: z.string().min(1).optional(),
+    limits: limitValuesSchema,
+  })
+  .strict()
+  .refine((r) => r.match === undefined || r.scope === 'model' || r.scope === 'target', {
+    message: 'match applies to scope model (a model group name or glob) or target (<provider> or <provider>/<model>) only',
+    path: ['match'],
+  });
+
+const percent = z.coerce.number<unknown>().positive().max(1000);
+
+export const webhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'a webhook url must be an absolute http(s) URL' }),
+    // slack: a Slack-compatible {"text": ...} body (Slack, Mattermost, Rocket.Chat, Teams' Slack connector).
+    format: z.enum(['json', 'slack']).default('json'),
+    headers: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z
@@ -147,6 +172,32 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    limits: z
+      .object({
+        // Where counters live: memory (this instance only) or redis (shared by every instance). Unset: redis when
+        // storage.redis is set, else memory.
+        backend: z.enum(['memory', 'redis']).optional(),
+        // When the backend cannot be reached: open (admit, log, count) or closed (refuse with 503).
+        on_backend_error: z.enum(['open', 'closed']).default('open'),
+        // Output tokens reserved for a request that names no max_tokens, for token limits and budgets alike.
+        default_max_tokens: z.coerce.number<unknown>().int().positive().default(4096),
+        rules: z.array(limitRuleSchema).default([]),
+      })
+      .strict()
+      .prefault({}),
+    budgets: z
+      .object({
+        alerts: z
+          .object({
+            // Percentages of a budget: the default for budgets that name none.
+            thresholds: z.array(percent).min(1).default([50, 80, 100]),
+            webhooks: z.array(webhookSchema).default([]),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -154,3 +205,5 @@ export type Config = z.output<typeof configSchema>;
 export type ModelEntry = z.output<typeof modelSchema>;
 export type ModelPrice = z.output<typeof modelPriceSchema>;
 export type OidcConfig = NonNullable<Config['admin']['oidc']>;
+export type LimitRuleEntry = z.output<typeof limitRuleSchema>;
+export type WebhookConfig = z.output<typeof webhookSchema>;

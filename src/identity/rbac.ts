@@ -28,7 +28,7 @@ export interface Actor {
   teams: ReadonlyMap<string, TeamRole>;
 }
 
-export type Resource = 'organization' | 'team' | 'user' | 'membership' | 'key' | 'credential' | 'policy' | 'audit';
+export type Resource = 'organization' | 'team' | 'user' | 'membership' | 'key' | 'credential' | 'policy' | 'audit' | 'limit' | 'budget' | 'usage';
 export type Operation = 'read' | 'write';
 export type Decision = 'allow' | 'forbidden' | 'hidden';
 
@@ -81,6 +81,12 @@ function teamScoped(actor: Actor, resource: Resource, target: Target): [boolean,
       return [self || teamAdmin || role === 'viewer', teamAdmin || (self && (inTeam || (target.team_ids ?? []).length === 0))];
     case 'policy':
       return [target.org_wide === true || inTeam, false];
+    // Limits and budgets bind a team or a person: they may see theirs, but only organization admins set them, since a
+    // team admin who could raise the team's own budget would make it no budget.
+    case 'limit':
+    case 'budget':
+    case 'usage':
+      return [self || inTeam, false];
     case 'credential':
     case 'audit':
       return [false, false];
