@@ -15,6 +15,9 @@ const NAMES: Record<Resource, string> = {
   credential: 'provider credential',
   policy: 'model policy',
   audit: 'audit record',
+  limit: 'rate limit',
+  budget: 'budget',
+  usage: 'usage',
 };
 
 /** The organization in the path, if the actor may reach it. Another organization is answered as not found. */
