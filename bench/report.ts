@@ -50,6 +50,31 @@ export function evaluate(scenarios: Scenario[], measurements: Measurement[]): Ch
       byCpu: keyed?.cpuUsPerRequest && open?.cpuUsPerRequest ? open.cpuUsPerRequest / keyed.cpuUsPerRequest : null,
     });
   }
+  for (const scenario of scenarios.filter((s) => s.rate === null)) {
+    const keyed = find(scenario.id, 'gateway');
+    for (const target of ['gateway-limits', 'gateway-limits-redis'] as const) {
+      const limited = find(scenario.id, target);
+      // Informational: what counting every request against limits and a budget costs, memory and Redis.
+      checks.push({
+        name: `${target} / gateway rps, ${scenario.title}`,
+        value: keyed && limited && keyed.load.rps > 0 ? limited.load.rps / keyed.load.rps : null,
+        unit: '×',
+        goal: 'reported',
+        pass: null,
+        informational: true,
+        byCpu: keyed?.cpuUsPerRequest && limited?.cpuUsPerRequest ? keyed.cpuUsPerRequest / limited.cpuUsPerRequest : null,
+      });
+    }
+    const redis = find(scenario.id, 'gateway-limits-redis');
+    // A request's every limit and budget is one script call, and settlements are batched: at most one per request.
+    checks.push({
+      name: `Redis script calls per request (limits), ${scenario.title}`,
+      value: redis?.redisScriptCallsPerRequest ?? null,
+      unit: '',
+      goal: '<= 2',
+      pass: redis?.redisScriptCallsPerRequest === undefined ? null : redis.redisScriptCallsPerRequest <= 2,
+    });
+  }
   for (const scenario of scenarios.filter((s) => s.rate !== null)) {
     const gateway = find(scenario.id, 'gateway');
     const bare = find(scenario.id, 'bare');

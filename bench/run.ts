@@ -30,9 +30,11 @@ async function measure(target: Target, upstream: Upstream, scenario: Scenario): 
     rate: scenario.rate,
   };
   const watched = [target.pid, upstream.pid, process.pid];
+  const scriptsBefore = await target.redisScriptCalls?.();
   const before = await snapshot(watched);
   const stdout = await runToCompletion(`load generator (${target.name}, ${scenario.id})`, [...TSX, join(BENCH_DIR, 'load.ts'), JSON.stringify(spec)], REPO_ROOT);
   const after = await snapshot(watched);
+  const scriptsAfter = await target.redisScriptCalls?.();
   const load = JSON.parse(stdout) as LoadResult;
   const cpu = before && after ? attribute(before, after, load.loadGeneratorCpuMs) : null;
   return {
@@ -41,6 +43,9 @@ async function measure(target: Target, upstream: Upstream, scenario: Scenario): 
     load,
     cpuUsPerRequest: cpu && load.responsesIncludingWarmup > 0 ? (cpu.firstMs * 1000) / load.responsesIncludingWarmup : null,
     otherCpuShare: cpu?.otherShare ?? null,
+    ...(scriptsBefore !== undefined && scriptsAfter !== undefined && load.responsesIncludingWarmup > 0
+      ? { redisScriptCallsPerRequest: (scriptsAfter - scriptsBefore) / load.responsesIncludingWarmup }
+      : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // How to start each process under test (and the fake upstream they all share), and how a client addresses it.
 
+import { Redis } from 'ioredis';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -24,6 +25,8 @@ export interface Target {
   headers: Record<string, string>;
   /** The "model" a client sends to this target. */
   model: string;
+  /** Redis-backed targets: the script calls Redis has run in the target's namespace's server so far. */
+  redisScriptCalls?: () => Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +52,10 @@ export function startTarget(name: TargetName, upstream: Upstream): Promise<Targe
       return startGateway(upstream, 'virtual-key');
     case 'gateway-open':
       return startGateway(upstream, 'open');
+    case 'gateway-limits':
+      return startGateway(upstream, 'limits-memory');
+    case 'gateway-limits-redis':
+      return startGateway(upstream, 'limits-redis');
     case 'bare':
       return startBare(upstream);
     case 'portkey':
@@ -64,32 +71,74 @@ const BENCH_SECRET = 'bench-master-secret-0123456789abcdef';
  * A virtual key in the gateway's database, made before the gateway starts, the way an operator's admin call would:
  * the gateway then authenticates every request through its key cache, as in production.
  */
-async function seedVirtualKey(database: string): Promise<string> {
+async function seedVirtualKey(database: string, limited: boolean): Promise<string> {
   const store = await openStore({ storage: { database } });
   try {
     const org = await store.organizations.create({ name: 'bench' });
     const { key, prefix } = generateKey();
     const pepper = new Keyring(BENCH_SECRET).current.pepper;
-    await store.tenant(org.id).keys.create({ name: 'bench', key_hash: hashKey(key, pepper), key_prefix: prefix, created_by: 'bench' });
+    const tenant = store.tenant(org.id);
+    const created = await tenant.keys.create({ name: 'bench', key_hash: hashKey(key, pepper), key_prefix: prefix, created_by: 'bench' });
+    if (limited) {
+      // Limits and a budget far above what a run can reach: every request is counted against all of them, none refused.
+      const subject = { scope: 'key' as const, subject_id: created.id, created_by: 'bench' };
+      await tenant.rateLimits.create({ ...subject, limits: { requests_per_minute: 1e9, tokens_per_minute: 1e12, max_concurrent: 100_000, on_limit: 'reject' } });
+      await tenant.budgets.create({ ...subject, amount_usd: 1e6, period: 'monthly', window: 'calendar', enforcement: 'hard' });
+    }
     return key;
   } finally {
     await store.close();
   }
 }
 
-async function startGateway(upstream: Upstream, auth: 'virtual-key' | 'open'): Promise<Target> {
+type GatewayMode = 'virtual-key' | 'open' | 'limits-memory' | 'limits-redis';
+
+const NAMES: Record<GatewayMode, TargetName> = {
+  'virtual-key': 'gateway',
+  open: 'gateway-open',
+  'limits-memory': 'gateway-limits',
+  'limits-redis': 'gateway-limits-redis',
+};
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Script calls Redis has served since it started, from INFO commandstats. */
+async function redisScriptCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let calls = 0;
+  for (const match of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
+}
+
+async function startGateway(upstream: Upstream, mode: GatewayMode): Promise<Target> {
   // The gateway runs in a scratch directory so the embedded storage it creates lands there, not in the repo.
   const workDir = await mkdtemp(join(tmpdir(), 'switchboard-bench-'));
   const configPath = join(workDir, 'switchboard.yaml');
   const database = `sqlite://${join(workDir, 'bench.db')}`;
-  const key = auth === 'virtual-key' ? await seedVirtualKey(database) : undefined;
+  const limited = mode === 'limits-memory' || mode === 'limits-redis';
+  const key = mode === 'open' ? undefined : await seedVirtualKey(database, limited);
+  const redis = mode === 'limits-redis' ? new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
+  if (redis) {
+    try {
+      await redis.connect();
+    } catch (err) {
+      redis.disconnect();
+      await rm(workDir, { recursive: true, force: true });
+      throw new Error(`Redis is not reachable at ${REDIS_URL}: ${(err as Error).message}`);
+    }
+  }
   await writeFile(
     configPath,
     [
       'server: { host: 127.0.0.1, port: 0 }',
       'logging: { level: warn }',
-      `storage: { database: "${database}" }`,
+      redis
+        ? `storage: { database: "${database}", redis: "${REDIS_URL}", redis_namespace: bench-${process.pid}-${Date.now()} }`
+        : `storage: { database: "${database}" }`,
       ...(key ? [`auth: { master_key: ${BENCH_MASTER_KEY}, secret: ${BENCH_SECRET} }`] : []),
+      ...(limited
+        ? [`limits: { backend: ${redis ? 'redis' : 'memory'}, rules: [{ scope: global, limits: { requests_per_second: 1000000000 } }] }`]
+        : []),
       'providers:',
       `  fake: { type: openai, api_key: ${API_KEY}, base_url: ${upstream.url}/openai/v1 }`,
       'models:',
@@ -106,17 +155,20 @@ async function startGateway(upstream: Upstream, auth: 'virtual-key' | 'open'): P
       cwd: workDir,
     });
   } catch (err) {
+    redis?.disconnect();
     await rm(workDir, { recursive: true, force: true });
     throw err;
   }
   return {
-    name: key ? 'gateway' : 'gateway-open',
+    name: NAMES[mode],
     pid: service.pid,
     url: `${service.ready[1]!}/v1/chat/completions`,
     headers: key ? { authorization: `Bearer ${key}` } : {},
     model: 'bench-model',
+    ...(redis ? { redisScriptCalls: () => redisScriptCalls(redis) } : {}),
     stop: async () => {
       await service.stop();
+      redis?.disconnect();
       await rm(workDir, { recursive: true, force: true });
     },
   };

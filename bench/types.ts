@@ -1,7 +1,11 @@
 // Shapes shared by the runner, the load worker and the report.
 
-/** `gateway` authenticates every request with a virtual key; `gateway-open` is the same gateway with no auth at all. */
-export const TARGET_NAMES = ['gateway', 'gateway-open', 'bare', 'portkey'] as const;
+/**
+ * `gateway` authenticates every request with a virtual key; `gateway-open` is the same gateway with no auth at all;
+ * `gateway-limits` and `gateway-limits-redis` are `gateway` with rate limits, a token limit, a concurrency limit and a
+ * budget on every request, counted in memory or on Redis.
+ */
+export const TARGET_NAMES = ['gateway', 'gateway-open', 'gateway-limits', 'gateway-limits-redis', 'bare', 'portkey'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export type ScenarioId = 'chat' | 'chat-stream' | 'fixed-rate';
@@ -54,6 +58,8 @@ export interface Measurement {
   cpuUsPerRequest: number | null;
   /** Share of the machine's CPU capacity used during the run by processes other than the bench's own; null off Linux. */
   otherCpuShare: number | null;
+  /** Redis-backed targets: script calls (EVAL/EVALSHA) the gateway made per response, warm-up included. */
+  redisScriptCallsPerRequest?: number;
 }
 
 export interface Check {

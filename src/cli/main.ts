@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { DatabaseError } from '../store/db.ts';
 import { GatewayError } from '../core/errors.ts';
+import { JournalLockedError } from '../usage/ledger/index.ts';
 import { CliError } from './admin.ts';
 import { checkConfig } from './config-check.ts';
 import { keysCommand } from './keys.ts';
@@ -56,7 +57,7 @@ program.addCommand(teamsCommand(console.log));
 program.addCommand(keysCommand(console.log));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DatabaseError || err instanceof CliError || err instanceof GatewayError) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof DatabaseError || err instanceof CliError || err instanceof GatewayError || err instanceof JournalLockedError) console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

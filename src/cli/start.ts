@@ -6,6 +6,7 @@ import { PROVIDER_TYPES } from '../providers/registry.ts';
 import { createLogger } from '../observability/logger.ts';
 import { buildApp } from '../server/app.ts';
 import { createServices, openDependencies } from '../server/services.ts';
+import { usageJournalDir } from '../usage/ledger/index.ts';
 
 const AUTH_LINES: Record<AuthMode, string> = {
   master_key: '  auth: clients must send auth.master_key or a virtual key (Authorization: Bearer <key>)',
@@ -23,6 +24,7 @@ export function banner(
   auth: AuthMode,
 ): string {
   const lines = [`Switchboard listening on ${url} (v${version})`, `  config: ${config.source}`, `  database: ${database}`, `  master secret: ${secret.source}`];
+  lines.push(`  usage journal: ${usageJournalDir(config) ?? 'none (in-memory database: usage records last only as long as the process)'}`);
   if (secret.created) {
     lines.push('  warning: a new master secret was generated; back it up with the database: stored provider credentials and virtual keys cannot be used without it');
   }

@@ -37,6 +37,9 @@ export interface GatewayConfig {
   providers: Map<string, ProviderConfig>;
   models: ModelEntry[];
   pricing: Config['pricing'];
+  limits: Config['limits'];
+  budgets: Config['budgets'];
+  usage: Config['usage'];
   /** Things worth telling the operator that do not stop the gateway. */
   warnings: ConfigProblem[];
 }
@@ -138,8 +141,8 @@ function build(value: unknown, source: string, lineOf: LineOf): GatewayConfig {
   const { providers, problems } = resolve(parsed.data, lineOf);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const warnings: ConfigProblem[] = [];
-  const { server, logging, auth, admin, storage = {}, models, pricing } = parsed.data;
-  return { source, server, logging, auth, admin, storage, providers, models, pricing, warnings };
+  const { server, logging, auth, admin, storage = {}, models, pricing, limits, budgets, usage } = parsed.data;
+  return { source, server, logging, auth, admin, storage, providers, models, pricing, limits, budgets, usage, warnings };
 }
 
 /** Parses YAML text. `source` names the file in messages. */

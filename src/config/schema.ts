@@ -172,6 +172,20 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    usage: z
+      .object({
+        // The usage ledger's write-ahead journal, relative to the working directory. Unset: usage-journal beside the
+        // SQLite database file, ./.switchboard/usage-journal with PostgreSQL, none with sqlite::memory:. One gateway
+        // per directory.
+        journal_dir: z.string().min(1).optional(),
+        // Records per database insert, and how long a partial batch waits for more.
+        batch_size: z.coerce.number<unknown>().int().positive().max(10_000).default(500),
+        flush_ms: durationMs.default(200),
+        // Records held in memory while the database is slow or away; past it they wait in the journal only.
+        max_queued: z.coerce.number<unknown>().int().positive().default(100_000),
+      })
+      .strict()
+      .prefault({}),
     limits: z
       .object({
         // Where counters live: memory (this instance only) or redis (shared by every instance). Unset: redis when

@@ -10,6 +10,7 @@ export type ErrorType =
   | 'not_found_error'
   | 'request_too_large'
   | 'rate_limit_error'
+  | 'insufficient_quota'
   | 'timeout_error'
   | 'upstream_error'
   | 'api_error';

@@ -16,3 +16,19 @@ export class RequestAbort extends EventEmitter {
     this.emit('abort');
   }
 }
+
+/** Waits `ms`, or rejects with the abort's reason as soon as the request is aborted (a queued client that left). */
+export function sleepUnlessAborted(abort: RequestAbort, ms: number): Promise<void> {
+  if (abort.aborted) return Promise.reject(abort.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abort.reason);
+    };
+    const timer = setTimeout(() => {
+      abort.off('abort', onAbort);
+      resolve();
+    }, ms);
+    abort.once('abort', onAbort);
+  });
+}

@@ -1,6 +1,7 @@
 // Who is calling, as the pipeline sees it once auth has run. Every identity has every field, so the objects share one
 // shape; an identity is built once per cached key and shared by all of that key's requests, so treat it as read-only.
 
+import type { BudgetRule, LimitRule } from '../limits/rules.ts';
 import type { Metadata, VirtualKey } from '../store/types.ts';
 
 export interface Identity {
@@ -21,6 +22,10 @@ export interface Identity {
    * key and by every one of them.
    */
   readonly policies: readonly AccessPolicy[];
+  /** The rate limits set in the database for the key, its team, its user and its organization. */
+  readonly limits: readonly LimitRule[];
+  /** The USD budgets of the key, its team, its user and its organization. */
+  readonly budgets: readonly BudgetRule[];
 }
 
 /** A model access policy as auth applies it; an empty allowed_models restricts nothing, as on a key. */
@@ -39,12 +44,23 @@ const unrestricted = (kind: 'master' | 'local'): Identity => ({
   allowed_models: [],
   allowed_surfaces: [],
   policies: [],
+  limits: [],
+  budgets: [],
 });
 
 export const MASTER_IDENTITY = unrestricted('master');
 export const LOCAL_IDENTITY = unrestricted('local');
 
-export function keyIdentity(key: VirtualKey, policies: readonly AccessPolicy[] = []): Identity {
+/** What binds a key besides its own fields, read with it into the auth cache (bindings.ts). */
+export interface KeyBindings {
+  readonly policies: readonly AccessPolicy[];
+  readonly limits: readonly LimitRule[];
+  readonly budgets: readonly BudgetRule[];
+}
+
+export const NO_BINDINGS: KeyBindings = { policies: [], limits: [], budgets: [] };
+
+export function keyIdentity(key: VirtualKey, bindings: KeyBindings = NO_BINDINGS): Identity {
   return {
     kind: 'key',
     key_id: key.id,
@@ -54,6 +70,8 @@ export function keyIdentity(key: VirtualKey, policies: readonly AccessPolicy[] =
     metadata: key.metadata,
     allowed_models: key.allowed_models,
     allowed_surfaces: key.allowed_surfaces,
-    policies,
+    policies: bindings.policies,
+    limits: bindings.limits,
+    budgets: bindings.budgets,
   };
 }

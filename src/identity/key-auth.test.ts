@@ -109,6 +109,8 @@ describe('virtual keys', () => {
       allowed_models: ['anthropic/*'],
       allowed_surfaces: ['openai'],
       policies: [],
+      limits: [],
+      budgets: [],
     } satisfies Identity);
     for (let i = 0; i < 100; i++) {
       const cached = auth.authenticate(key, '127.0.0.1');

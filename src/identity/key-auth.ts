@@ -20,9 +20,9 @@ import type { Kv, Unsubscribe } from '../store/kv/index.ts';
 import type { Store } from '../store/store.ts';
 import type { VirtualKey } from '../store/types.ts';
 import { ipAllowlist, isLoopback, type IpAllowlist } from './addresses.ts';
-import { keyIdentity, LOCAL_IDENTITY, MASTER_IDENTITY, type AccessPolicy, type Identity } from './identity.ts';
+import type { BindingsLoader } from './bindings.ts';
+import { keyIdentity, LOCAL_IDENTITY, MASTER_IDENTITY, NO_BINDINGS, type Identity, type KeyBindings } from './identity.ts';
 import { constantTimeMatcher, hashKey, looksLikeVirtualKey } from './keys.ts';
-import type { PolicyLoader } from './policies.ts';
 
 /** The kv channel invalidations travel on; a message is a key id, or `*` for everything. */
 export const INVALIDATION_CHANNEL = 'auth:invalidate';
@@ -37,8 +37,8 @@ export interface KeyAuthOptions {
   kv: Pick<Kv, 'publish' | 'subscribe'>;
   /** Peppers of the master secrets, current first (Keyring.keys). */
   peppers: readonly KeyObject[];
-  /** The model access policies binding a key, read with it on a cache miss; none when absent. */
-  policies?: PolicyLoader;
+  /** The policies, limits and budgets binding a key, read with it on a cache miss; none when absent. */
+  bindings?: BindingsLoader;
   /** Problems with no request to answer: a failed publish, a background refresh that could not reach the database. */
   onError?: (error: Error) => void;
   /** Epoch milliseconds; tests move it. */
@@ -80,7 +80,7 @@ const UNAVAILABLE = new GatewayError(503, 'api_error', 'The gateway cannot check
   code: 'auth_unavailable',
 });
 
-function entryOf(key: VirtualKey, policies: readonly AccessPolicy[], fetchedAt: number): Entry {
+function entryOf(key: VirtualKey, bindings: KeyBindings, fetchedAt: number): Entry {
   const named = `This API key ('${key.name}')`;
   const refusal = key.revoked_at
     ? unauthorized(`${named} was revoked at ${key.revoked_at}; ask an admin for a new key.`, 'key_revoked')
@@ -88,7 +88,7 @@ function entryOf(key: VirtualKey, policies: readonly AccessPolicy[], fetchedAt: 
       ? undefined
       : unauthorized(`${named} is disabled; an admin can enable it again.`, 'key_disabled');
   return {
-    identity: keyIdentity(key, policies),
+    identity: keyIdentity(key, bindings),
     refusal,
     expiresAt: key.expires_at === null ? Infinity : Date.parse(key.expires_at),
     name: key.name,
@@ -103,7 +103,7 @@ export class KeyAuth {
   readonly #store: KeyAuthOptions['store'];
   readonly #kv: KeyAuthOptions['kv'];
   readonly #peppers: readonly KeyObject[];
-  readonly #policies: PolicyLoader | undefined;
+  readonly #bindings: BindingsLoader | undefined;
   readonly #report: (error: unknown) => void;
   readonly #now: () => number;
   readonly #maxEntries: number;
@@ -129,7 +129,7 @@ export class KeyAuth {
     this.#store = options.store;
     this.#kv = options.kv;
     this.#peppers = options.peppers;
-    this.#policies = options.policies;
+    this.#bindings = options.bindings;
     const onError = options.onError;
     this.#report = (error) => onError?.(error instanceof Error ? error : new Error(String(error)));
     this.#now = options.now ?? Date.now;
@@ -269,17 +269,17 @@ export class KeyAuth {
   async #fetch(credential: string, hash: string): Promise<Entry | undefined> {
     const generation = this.#generation;
     let key: VirtualKey | undefined;
-    let policies: AccessPolicy[] = [];
+    let bindings = NO_BINDINGS;
     try {
       key = await this.#store.findKeyByHash(hash);
       for (let i = 1; key === undefined && i < this.#peppers.length; i++) key = await this.#store.findKeyByHash(hashKey(credential, this.#peppers[i]!));
-      if (key !== undefined && this.#policies) policies = await this.#policies(key);
+      if (key !== undefined && this.#bindings) bindings = await this.#bindings(key);
     } catch (error) {
       this.#report(error);
       throw UNAVAILABLE;
     }
     const now = this.#now();
-    const entry = key && entryOf(key, policies, now);
+    const entry = key && entryOf(key, bindings, now);
     if (key !== undefined) this.#sawKey();
     if (generation !== this.#generation) return entry;
     if (entry === undefined) {

@@ -40,6 +40,8 @@ const identity = (allowed_models: string[], allowed_surfaces: string[] = [], pol
   allowed_models,
   allowed_surfaces,
   policies,
+  limits: [],
+  budgets: [],
 });
 
 test('model access policies bind on top of the key: every one must allow the model, and listings show only that', () => {

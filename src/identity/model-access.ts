@@ -18,7 +18,7 @@ export interface ModelAccess {
 
 const EVERYTHING: ModelAccess = { allows: () => true };
 
-const globToRegExp = (glob: string): RegExp => new RegExp(`^${glob.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+export const globToRegExp = (glob: string): RegExp => new RegExp(`^${glob.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
 export function modelAccess(allowed: readonly string[]): ModelAccess {
   if (allowed.length === 0) return EVERYTHING;

@@ -24,9 +24,16 @@ export interface OpResult {
   allowed: boolean;
   /** Units left after this request (if admitted) or now (if not); never negative. */
   remaining: number;
-  /** Milliseconds until the counter is back to full (rate), or its window moves on (window); 0 for concurrency. */
+  /**
+   * Milliseconds until the counter is back to full (rate); 0 for window and concurrency counters (when a window
+   * moves on depends on its shape, which only the limiter knows, so the limiter works it out).
+   */
   resetMs: number;
-  /** When refused: milliseconds until this counter could admit the same cost (0 when it is never going to). */
+  /**
+   * When refused: milliseconds until this counter could admit the same cost (0 when it is never going to). Window
+   * counters report 0 (the limiter works it out, as for resetMs); concurrency counters until the soonest lease
+   * expires, at most a second.
+   */
   retryAfterMs: number;
   /** Window counters only: the counter has never been seeded (see LimitOp). */
   missing: boolean;
@@ -52,9 +59,16 @@ export type Settlement =
 
 export interface LimitBackend {
   readonly name: 'memory' | 'redis';
-  /** `nowMs`: the limiter's clock (Date.now() in production). On Redis this is one round trip. */
+  /**
+   * `nowMs`: the limiter's clock (Date.now() in production). On Redis this is one round trip. A key may appear once
+   * per call, and every number must be whole and small enough to count exactly; otherwise the call rejects with a
+   * RangeError before counting anything.
+   */
   admit(ops: readonly LimitOp[], nowMs: number): Promise<Admission>;
-  /** Applies settlements; the Redis backend sends all of those given in one call as one script call. */
+  /**
+   * Applies settlements; the Redis backend sends all of those given in one call as one script call. A window
+   * counter that no longer exists is left alone: seeded again from the ledger, it will count this request there.
+   */
   settle(items: readonly Settlement[], nowMs: number): Promise<void>;
   /**
    * Creates a window counter with these bucket totals unless it exists already (another instance seeded it first, or

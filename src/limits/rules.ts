@@ -23,8 +23,8 @@ export type SubjectScope = (typeof SUBJECT_SCOPES)[number];
 const count = z.coerce.number<unknown>().int().positive();
 
 /**
- * The limits themselves, shared by the config's rules and the database's. `burst` is how many requests (for the
- * request rates) or tokens (tokens_per_minute) may go at once; by default one period's worth. Over a limit: `reject`
+ * The limits themselves, shared by the config's rules and the database's. `burst` is how many requests may go at
+ * once under requests_per_second/minute (by default one period's worth); tokens_per_minute holds a minute's worth. Over a limit: `reject`
  * (429), `queue` (wait up to queue_ms for room, then 429), or `downgrade` (serve the request with `downgrade_to`).
  */
 export const limitValuesSchema = z
@@ -80,4 +80,9 @@ export interface BudgetRule {
   /** Alerts for this budget go here as well as to the config's webhooks. */
   webhook_url: string | null;
   webhook_format: 'json' | 'slack';
+}
+
+/** The config file's rules as the limiter applies them; ids by position, stable for as long as the file is. */
+export function configRules(entries: readonly { scope: LimitScope; match?: string | undefined; limits: LimitValues }[]): LimitRule[] {
+  return entries.map((entry, i) => ({ ...entry.limits, id: `config:${i}`, scope: entry.scope, ...(entry.match === undefined ? {} : { match: entry.match }) }));
 }

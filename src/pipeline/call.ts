@@ -15,6 +15,7 @@ import { ByteStream } from './byte-stream.ts';
 import type { RequestContext } from './context.ts';
 import { asFloatRequest, needsPacking, packBase64 } from './embeddings-encoding.ts';
 import { UpstreamStream } from './upstream-stream.ts';
+import { estimateUsage, generatedText } from '../usage/estimate-tokens.ts';
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -185,7 +186,8 @@ export class ProviderCaller {
 
   async chat(ctx: RequestContext, req: ChatRequest): Promise<ChatResponse> {
     const response = await this.call(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (body, t) => t.adapter.parseChatResponse(body, t.model));
-    ctx.usage = response.usage;
+    if (response.usage) ctx.usage = response.usage;
+    else estimateUsage(ctx, generatedText(response.choices.map((c) => c.message)));
     return response;
   }
 
@@ -221,8 +223,10 @@ export class ProviderCaller {
       return needsPacking(req, sent.target.adapter.format) ? packBase64(parsed) : parsed;
     });
     // Some OpenAI-compatible servers leave usage out of embeddings responses.
-    const tokens = response.usage?.prompt_tokens ?? 0;
-    ctx.usage = { prompt_tokens: tokens, completion_tokens: 0, total_tokens: response.usage?.total_tokens ?? tokens };
+    if (response.usage) {
+      const tokens = response.usage.prompt_tokens ?? 0;
+      ctx.usage = { prompt_tokens: tokens, completion_tokens: 0, total_tokens: response.usage.total_tokens ?? tokens };
+    } else estimateUsage(ctx, undefined);
     return response;
   }
 }

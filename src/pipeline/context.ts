@@ -7,13 +7,35 @@ import type { Usage } from '../core/types.ts';
 import type { Cost } from '../usage/pricing.ts';
 import type { OpenAIOperation } from '../providers/types.ts';
 import type { Route, Target } from '../routing/router.ts';
+import type { Reservation } from '../limits/limiter.ts';
+
+/**
+ * What a request may consume, for token limits and budgets to reserve before the call: the part of the request whose
+ * tokens are counted (estimated with gpt-tokenizer only when a token limit or a budget applies) and the most output
+ * it asked for.
+ */
+export interface Sizing {
+  prompt: unknown;
+  maxOutputTokens: number | undefined;
+}
+
+/** Where stages put response headers (the Node response; headers set here merge into whatever the route sends). */
+export interface HeaderSink {
+  setHeader(name: string, value: string): unknown;
+}
 
 export const SURFACES = ['openai', 'anthropic', 'responses', 'gemini'] as const;
 export type Surface = (typeof SURFACES)[number];
 export type Operation = 'chat' | 'embeddings' | 'count_tokens' | OpenAIOperation;
 
 export interface RequestContext {
+  /** The request id the client sees (x-request-id): the client's own when it sent one. */
   id: string;
+  /**
+   * Unique to this request, whatever id the client sent: the usage ledger's key, on which its replay is idempotent. A
+   * client reusing an x-request-id (a retry) must not make the second request's record look like a duplicate.
+   */
+  recordId: string;
   surface: Surface;
   operation: Operation;
   /** The model name the client sent. */
@@ -33,12 +55,18 @@ export interface RequestContext {
   target: Target | undefined;
   attempts: number;
   usage: Usage | undefined;
+  /** The provider reported no usage: `usage` is the gateway's estimate (usage/estimate-tokens.ts). */
+  usageEstimated: boolean;
   /** Worked out from usage by costOf (src/usage/cost.ts) once the provider has answered. */
   cost: Cost | undefined;
   /** Set when the request failed; the status the client got. */
   error: GatewayError | undefined;
   /** Milliseconds from arrival to the first chunk sent (streams). */
   ttftMs: number | undefined;
+  sizing: Sizing | undefined;
+  /** What the limits stage took from counters, given back or topped up once the real usage is known. */
+  reservation: Reservation | undefined;
+  response: HeaderSink | undefined;
 }
 
 /**
@@ -46,10 +74,12 @@ export interface RequestContext {
  * change shape mid-request make V8's property accesses polymorphic on the hot path.
  */
 export function newContext(
-  init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'abort' | 'credential' | 'clientIp'>,
+  init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'abort' | 'credential' | 'clientIp'> &
+    Partial<Pick<RequestContext, 'recordId' | 'sizing' | 'response'>>,
 ): RequestContext {
   return {
     id: init.id,
+    recordId: init.recordId ?? init.id,
     surface: init.surface,
     operation: init.operation,
     model: init.model,
@@ -63,8 +93,12 @@ export function newContext(
     target: undefined,
     attempts: 0,
     usage: undefined,
+    usageEstimated: false,
     cost: undefined,
     error: undefined,
     ttftMs: undefined,
+    sizing: init.sizing,
+    reservation: undefined,
+    response: init.response,
   };
 }

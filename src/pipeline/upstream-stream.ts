@@ -9,6 +9,7 @@ import { transportError, type UpstreamResponse } from '../http/client.ts';
 import { createSseDecoder } from '../providers/sse.ts';
 import type { StreamDecoder, StreamReader, StreamTranslator } from '../providers/types.ts';
 import type { Target } from '../routing/router.ts';
+import { estimateUsage, generatedText } from '../usage/estimate-tokens.ts';
 import type { RequestContext } from './context.ts';
 
 /**
@@ -23,6 +24,8 @@ function substantiveChunk(chunk: StreamChunk): boolean {
   return chunk.choices.some((c) => c.finish_reason || c.delta.content || c.delta.reasoning_content || c.delta.tool_calls?.length);
 }
 
+const deltas = (chunks: readonly ChatChunk[]) => chunks.flatMap((chunk) => chunk.choices.map((c) => c.delta));
+
 /** Canonical chunks through the provider's translator, as ChatChunk objects. */
 export function canonicalReader(translator: StreamTranslator): StreamReader<ChatChunk> {
   return {
@@ -31,6 +34,7 @@ export function canonicalReader(translator: StreamTranslator): StreamReader<Chat
     complete: () => translator.complete?.() ?? false,
     substantive: substantiveChunk,
     usage: (chunk) => chunk.usage ?? undefined,
+    output: (chunks) => generatedText(deltas(chunks)),
   };
 }
 
@@ -53,6 +57,8 @@ export function openaiTextReader(translator: StreamTranslator): StreamReader<Str
     primed: () => {
       passthrough = translator.passthrough !== undefined;
     },
+    // Passed-through events are parsed only now, in the rare stream that ended without the usage it was asked for.
+    output: (chunks) => generatedText(deltas(chunks.map((chunk) => (typeof chunk === 'string' ? (JSON.parse(chunk) as ChatChunk) : chunk)))),
   };
 }
 
@@ -66,6 +72,8 @@ export class UpstreamStream<T> {
   private primed = false;
   /** An error raised after items of the same upstream read: thrown once those items are written. */
   private failure: unknown = undefined;
+  /** Every item, kept for a token estimate should the stream end without usage (readers with `output` only). */
+  private readonly seen: T[] | undefined;
 
   constructor(
     private readonly response: UpstreamResponse,
@@ -76,6 +84,7 @@ export class UpstreamStream<T> {
   ) {
     this.decoder = target.adapter.createStreamDecoder?.() ?? createSseDecoder();
     this.body = response.body[Symbol.asyncIterator]();
+    this.seen = reader.output ? [] : undefined;
   }
 
   /**
@@ -126,17 +135,13 @@ export class UpstreamStream<T> {
       throw transportError(err, this.target.provider, this.ctx.abort, 'body');
     }
     if (next.done) {
-      this.ended = true;
-      this.take(this.reader.end());
+      this.finish();
       return;
     }
     const wasPrimed = this.primed;
     try {
       for (const event of this.decoder.feed(next.value)) this.take(this.reader.event(event));
-      if (this.reader.complete()) {
-        this.ended = true;
-        this.take(this.reader.end());
-      }
+      if (this.reader.complete()) this.finish();
     } catch (err) {
       if (err instanceof GatewayError && err.usage) this.ctx.usage = err.usage;
       // Before the stream was committed, a failure still fails over. After, what the same read brought before the
@@ -147,8 +152,15 @@ export class UpstreamStream<T> {
     }
   }
 
+  private finish(): void {
+    this.ended = true;
+    this.take(this.reader.end());
+    if (!this.ctx.usage && this.seen) estimateUsage(this.ctx, this.reader.output!(this.seen));
+  }
+
   private take(items: T[]): void {
     for (const item of items) {
+      this.seen?.push(item);
       const usage = this.reader.usage(item);
       if (usage) this.ctx.usage = usage;
       this.pending.push(item);

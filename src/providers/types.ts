@@ -102,6 +102,11 @@ export interface StreamReader<T> {
   usage(item: T): Usage | undefined;
   /** Told once the first substantive item arrived. */
   primed?(): void;
+  /**
+   * The generated content of these items (text, reasoning, tool arguments), for a token estimate when the stream
+   * ended without reporting usage. Readers of wire formats that always report usage leave it out.
+   */
+  output?(items: readonly T[]): unknown;
 }
 
 /** Inbound surfaces that a provider may serve in its own wire format, untranslated. */

@@ -16,6 +16,7 @@ import { registerImageRoutes } from '../api/openai/images.ts';
 import { registerModerationRoutes } from '../api/openai/moderations.ts';
 import { registerModelRoutes } from '../api/openai/models.ts';
 import { registerHealthRoutes } from '../api/health/routes.ts';
+import { registerKeyInfoRoutes } from '../api/key/info.ts';
 import { registerResponsesRoutes } from '../api/responses/route.ts';
 import { sendError, toGatewayError } from './errors.ts';
 import type { Services } from './services.ts';
@@ -71,6 +72,7 @@ export function buildApp(services: Services): FastifyInstance {
 
   registerHealthRoutes(app, services, () => closing);
   registerModelRoutes(app, services);
+  registerKeyInfoRoutes(app, services);
   registerChatRoutes(app, services);
   registerEmbeddingsRoutes(app, services);
   registerCompletionsRoutes(app, services);

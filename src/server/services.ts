@@ -11,10 +11,15 @@ import { authStage } from '../pipeline/stages/auth.ts';
 import { routeStage } from '../pipeline/stages/route.ts';
 import { usageStage } from '../pipeline/stages/usage.ts';
 import { Pricing } from '../usage/pricing.ts';
-import { CountingSink, type UsageSink } from '../usage/sink.ts';
+import { BudgetAlerts } from '../limits/alerts.ts';
+import { createLimitBackend, type LimitBackend } from '../limits/index.ts';
+import { Limiter } from '../limits/limiter.ts';
+import { configRules } from '../limits/rules.ts';
+import { limitsStage } from '../pipeline/stages/limits.ts';
+import { createUsageLedger, type UsageLedger } from '../usage/ledger/index.ts';
 import { Router } from '../routing/router.ts';
 import { KeyAuth } from '../identity/key-auth.ts';
-import { policyLoader } from '../identity/policies.ts';
+import { bindingsLoader } from '../identity/bindings.ts';
 import { CredentialResolver } from '../identity/provider-credentials.ts';
 import { loadMasterSecrets, type MasterSecrets } from '../identity/master-secret.ts';
 import { Keyring, SecretBox } from '../identity/secrets.ts';
@@ -29,8 +34,10 @@ export interface Services {
   caller: ProviderCaller;
   client: UpstreamClient;
   pricing: Pricing;
-  /** Where every request's usage record goes. */
-  usageSink: UsageSink;
+  /** Rate limits, quotas and budgets (limits/limiter.ts). */
+  limiter: Limiter;
+  /** Where every request's usage record goes: the ledger (journal, then the database); status() for health and metrics. */
+  usageSink: UsageLedger;
   /** Who is calling on the proxy surfaces; invalidate(keyId) / invalidateAll() after changing keys or their owners. */
   keyAuth: KeyAuth;
   /** Organizations' own provider credentials, used for their keys' requests; invalidate(orgId) after changing them. */
@@ -52,6 +59,8 @@ export interface Opened {
   store: Store;
   kv: Kv;
   secrets: MasterSecrets;
+  /** Where limit and budget counters live: this process, or Redis for every instance. */
+  limitBackend: LimitBackend;
 }
 
 export async function openDependencies(config: GatewayConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Opened> {
@@ -63,7 +72,16 @@ export async function openDependencies(config: GatewayConfig, logger: Logger, en
       namespace: config.storage.redis_namespace,
       onError: (err) => logger.warn({ err: err.message }, 'kv connection problem'),
     });
-    return { store, kv, secrets };
+    try {
+      const limitBackend = await createLimitBackend(config, {
+        namespace: config.storage.redis_namespace,
+        onError: (err) => logger.warn({ err: err.message }, 'limits backend connection problem'),
+      });
+      return { store, kv, secrets, limitBackend };
+    } catch (err) {
+      await kv.close();
+      throw err;
+    }
   } catch (err) {
     await store.close();
     throw err;
@@ -72,25 +90,39 @@ export async function openDependencies(config: GatewayConfig, logger: Logger, en
 
 /** `opened` comes from openDependencies, since opening is asynchronous and may fail before listening. */
 export function createServices(config: GatewayConfig, logger: Logger, opened: Opened): Services {
-  const { store, kv } = opened;
+  const { store, kv, limitBackend } = opened;
+  // First: taking the journal's lock may refuse the start, and nothing else has been set going yet.
+  const usageSink = createUsageLedger(config, store.usage, logger);
   const keyring = new Keyring(opened.secrets.current, opened.secrets.previous);
   const router = new Router(config);
   const client = new UpstreamClient();
   const secrets = new SecretBox(keyring);
   const pricing = new Pricing(config.pricing.models);
-  const usageSink = new CountingSink();
   const credentials = new CredentialResolver({ store, kv, secrets, logger });
   const keyAuth = new KeyAuth({
     masterKey: config.auth.master_key,
     store,
     kv,
     peppers: keyring.keys.map((key) => key.pepper),
-    policies: policyLoader(store),
+    bindings: bindingsLoader(store, { alertThresholds: config.budgets.alerts.thresholds }),
     onError: (err) => logger.warn({ err: err.message }, 'key auth: could not reach the database or the kv'),
+  });
+  const alerts = new BudgetAlerts({ kv, webhooks: config.budgets.alerts.webhooks, logger });
+  const limiter = new Limiter({
+    backend: limitBackend,
+    rules: configRules(config.limits.rules),
+    defaultMaxTokens: config.limits.default_max_tokens,
+    onBackendError: config.limits.on_backend_error,
+    pricing,
+    router,
+    ledgerTotals: (filter, fromMs, bucketMs) => store.usage.totals(filter, fromMs, bucketMs),
+    alerts,
+    logger,
   });
   return {
     config,
     logger,
+    limiter,
     router,
     client,
     pricing,
@@ -103,8 +135,21 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
     secrets,
     secretSource: { source: opened.secrets.source, created: opened.secrets.created },
     caller: new ProviderCaller(client, credentials),
-    pipeline: new Pipeline([accessLogStage(logger), usageStage(pricing, usageSink), authStage(keyAuth), routeStage(router), accessStage()]),
+    pipeline: new Pipeline([
+      accessLogStage(logger),
+      usageStage(pricing, usageSink),
+      authStage(keyAuth),
+      routeStage(router),
+      accessStage(),
+      limitsStage(limiter, pricing),
+    ]),
     close: async () => {
+      // Settlements and alerts still in flight, while the backend and the kv are there to take them.
+      await limiter.flush();
+      await alerts.settled();
+      await limitBackend.close();
+      // Before the database: it writes what is still queued, or leaves it in the journal.
+      await usageSink.close();
       await client.close();
       await keyAuth.close();
       await credentials.close();

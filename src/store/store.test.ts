@@ -8,7 +8,10 @@ import { postgresTestSchema } from '../../test/helpers/postgres.ts';
 import { openDatabase, type Database } from './db.ts';
 import { StoreError, type StoreErrorCode } from './errors.ts';
 import { migrate } from './migrate.ts';
+import { migrations } from './migrations/index.ts';
 import { Store, type TenantStore } from './store.ts';
+import { readBool, readTime } from './dialect.ts';
+import { usageRecordFixture } from '../../test/helpers/usage-record.ts';
 
 const postgres = await postgresTestSchema();
 
@@ -56,7 +59,8 @@ for (const backend of BACKENDS) {
     }
 
     test('migrations run once: the first run applies them, a second run is a no-op', async () => {
-      assert.deepEqual(firstRun, ['0001_identity']);
+      assert.deepEqual(firstRun, Object.keys(migrations(database.dialect)));
+      assert.ok(firstRun.includes('0003_limits'));
       assert.deepEqual(await migrate(database), []);
     });
 
@@ -503,6 +507,289 @@ for (const backend of BACKENDS) {
       assert.equal(await t.teams.get(rolledBack), undefined);
       assert.deepEqual((await t.audit.list({ target_id: rolledBack })).items, []);
       assert.deepEqual((await t.teams.list({ name: 'rolled-back' })).items, []);
+    });
+
+    test('rate limits: one per subject of each scope, values parsed back, update replaces them, delete', async () => {
+      const t = await newOrg();
+      const team = await t.teams.create({ name: 'eng' });
+      const user = await t.users.create({ email: 'l@x.io', role: 'member' });
+      const key = await t.keys.create({ name: 'k', key_hash: unique('h'), key_prefix: 'sk-sb-1', created_by: 'master' });
+      const values = { requests_per_minute: 60, tokens_per_day: 100_000, on_limit: 'queue' as const, queue_ms: 2000 };
+      const org = await t.rateLimits.create({ scope: 'org', subject_id: t.orgId, limits: values, created_by: 'master' });
+      assert.match(org.id, /^lim_[0-9a-z]{26}$/);
+      assert.deepEqual(
+        { ...org, id: undefined, created_at: undefined, updated_at: undefined },
+        { id: undefined, org_id: t.orgId, scope: 'org', subject_id: t.orgId, limits: values, created_by: 'master', created_at: undefined, updated_at: undefined },
+      );
+      assert.deepEqual(await t.rateLimits.get(org.id), org);
+      for (const [scope, subject_id] of [['team', team.id], ['user', user.id], ['key', key.id]] as const) {
+        const limit = await t.rateLimits.create({ scope, subject_id, limits: { max_concurrent: 2, on_limit: 'reject' }, created_by: 'master' });
+        assert.deepEqual([limit.scope, limit.subject_id], [scope, subject_id]);
+        await rejectsWith(t.rateLimits.create({ scope, subject_id, limits: { max_concurrent: 3, on_limit: 'reject' }, created_by: 'master' }), 'conflict');
+      }
+      assert.equal((await t.rateLimits.list()).items.length, 4);
+      assert.deepEqual((await t.rateLimits.list({ scope: 'team' })).items.map((l) => l.subject_id), [team.id]);
+      assert.deepEqual((await t.rateLimits.list({ subject_id: key.id })).items.map((l) => l.scope), ['key']);
+      const updated = await t.rateLimits.update(org.id, { limits: { requests_per_second: 5, on_limit: 'reject' } });
+      assert.deepEqual(updated?.limits, { requests_per_second: 5, on_limit: 'reject' });
+      assert.equal(updated?.subject_id, t.orgId);
+      assert.equal(await t.rateLimits.update('lim_missing', { limits: values }), undefined);
+      assert.equal(await t.rateLimits.delete(org.id), true);
+      assert.equal(await t.rateLimits.get(org.id), undefined);
+      assert.equal(await t.rateLimits.delete(org.id), false);
+    });
+
+    test('budgets: several per subject, every field parsed back (amounts as numbers), patched, thresholds null for the default', async () => {
+      const t = await newOrg();
+      const team = await t.teams.create({ name: 'eng' });
+      const daily = await t.budgets.create({ scope: 'team', subject_id: team.id, amount_usd: 12.5, period: 'daily', window: 'calendar', enforcement: 'hard', created_by: 'master' });
+      assert.match(daily.id, /^bud_[0-9a-z]{26}$/);
+      assert.deepEqual([daily.amount_usd, daily.alert_thresholds, daily.webhook_url, daily.webhook_format], [12.5, null, null, 'json']);
+      const monthly = await t.budgets.create({
+        scope: 'team',
+        subject_id: team.id,
+        amount_usd: 300,
+        period: 'monthly',
+        window: 'rolling',
+        enforcement: 'soft',
+        alert_thresholds: [50, 90, 120],
+        webhook_url: 'https://hooks.example.test/services/T/B/secret',
+        webhook_format: 'slack',
+        created_by: 'usr_1',
+      });
+      assert.deepEqual(await t.budgets.get(monthly.id), monthly);
+      assert.deepEqual(
+        [monthly.scope, monthly.subject_id, monthly.amount_usd, monthly.period, monthly.window, monthly.enforcement, monthly.alert_thresholds, monthly.webhook_url, monthly.webhook_format, monthly.created_by],
+        ['team', team.id, 300, 'monthly', 'rolling', 'soft', [50, 90, 120], 'https://hooks.example.test/services/T/B/secret', 'slack', 'usr_1'],
+      );
+      assert.deepEqual((await t.budgets.list({ subject_id: team.id })).items.map((b) => b.id), [daily.id, monthly.id]);
+      const patched = await t.budgets.update(monthly.id, { amount_usd: 0.75, alert_thresholds: null, webhook_url: null, enforcement: 'hard' });
+      assert.deepEqual([patched?.amount_usd, patched?.alert_thresholds, patched?.webhook_url, patched?.enforcement, patched?.period], [0.75, null, null, 'hard', 'monthly']);
+      assert.equal(await t.budgets.update('bud_missing', { amount_usd: 1 }), undefined);
+      assert.equal(await t.budgets.delete(daily.id), true);
+      assert.deepEqual((await t.budgets.list()).items.map((b) => b.id), [monthly.id]);
+    });
+
+    test('rate limits and budgets: the subject must be of this organization and of the kind scope says; org scope binds the organization itself', async () => {
+      const a = await newOrg();
+      const b = await newOrg();
+      const team = await a.teams.create({ name: 'eng' });
+      const user = await a.users.create({ email: 's@x.io', role: 'member' });
+      const key = await a.keys.create({ name: 'k', key_hash: unique('h'), key_prefix: 'sk-sb-1', created_by: 'master' });
+      const limits = { requests_per_minute: 1, on_limit: 'reject' as const };
+      const budget = { amount_usd: 1, period: 'daily' as const, window: 'calendar' as const, enforcement: 'hard' as const, created_by: 'master' };
+      for (const [scope, subject_id] of [['team', team.id], ['user', user.id], ['key', key.id], ['org', a.orgId]] as const) {
+        await rejectsWith(b.rateLimits.create({ scope, subject_id, limits, created_by: 'master' }), 'invalid_reference');
+        await rejectsWith(b.budgets.create({ scope, subject_id, ...budget }), 'invalid_reference');
+      }
+      // A real subject named under the wrong scope is no subject of that kind.
+      await rejectsWith(a.rateLimits.create({ scope: 'user', subject_id: team.id, limits, created_by: 'master' }), 'invalid_reference');
+      await rejectsWith(a.budgets.create({ scope: 'key', subject_id: user.id, ...budget }), 'invalid_reference');
+      await rejectsWith(a.budgets.create({ scope: 'team', subject_id: 'team_missing', ...budget }), 'invalid_reference');
+      assert.deepEqual((await b.rateLimits.list()).items, []);
+      assert.deepEqual((await b.budgets.list()).items, []);
+    });
+
+    test('rate limits and budgets: forKey gives the key\'s own, its team\'s, its user\'s and the organization\'s, nothing else', async () => {
+      const t = await newOrg();
+      const other = await newOrg();
+      const [red, blue] = [await t.teams.create({ name: 'red' }), await t.teams.create({ name: 'blue' })];
+      const [ann, bob] = [await t.users.create({ email: 'ann@x.io', role: 'member' }), await t.users.create({ email: 'bob@x.io', role: 'member' })];
+      const key = await t.keys.create({ name: 'k', key_hash: unique('h'), key_prefix: 'sk-sb-1', team_id: red.id, user_id: ann.id, created_by: 'master' });
+      const sibling = await t.keys.create({ name: 'k2', key_hash: unique('h'), key_prefix: 'sk-sb-2', team_id: red.id, created_by: 'master' });
+      const limits = { requests_per_minute: 1, on_limit: 'reject' as const };
+      const budget = { amount_usd: 1, period: 'daily' as const, window: 'calendar' as const, enforcement: 'hard' as const, created_by: 'master' };
+      const subjects = [['org', t.orgId], ['team', red.id], ['user', ann.id], ['key', key.id]] as const;
+      const bound = new Set<string>();
+      for (const [scope, subject_id] of subjects) {
+        bound.add((await t.rateLimits.create({ scope, subject_id, limits, created_by: 'master' })).id);
+        bound.add((await t.budgets.create({ scope, subject_id, ...budget })).id);
+      }
+      for (const [scope, subject_id] of [['team', blue.id], ['user', bob.id], ['key', sibling.id]] as const) {
+        await t.rateLimits.create({ scope, subject_id, limits, created_by: 'master' });
+        await t.budgets.create({ scope, subject_id, ...budget });
+      }
+      await other.rateLimits.create({ scope: 'org', subject_id: other.orgId, limits, created_by: 'master' });
+      const found = [...(await t.rateLimits.forKey(key)), ...(await t.budgets.forKey(key))];
+      assert.deepEqual(new Set(found.map((r) => r.id)), bound);
+      assert.deepEqual((await t.rateLimits.forKey(key)).map((l) => l.scope), ['org', 'team', 'user', 'key']);
+      const bare = await t.keys.create({ name: 'bare', key_hash: unique('h'), key_prefix: 'sk-sb-3', created_by: 'master' });
+      assert.deepEqual((await t.budgets.forKey(bare)).map((b) => b.scope), ['org']);
+    });
+
+    test('rate limits and budgets: visible_to narrows to the teams given, the user\'s own, and keys of either', async () => {
+      const t = await newOrg();
+      const [red, blue] = [await t.teams.create({ name: 'red' }), await t.teams.create({ name: 'blue' })];
+      const [ann, bob] = [await t.users.create({ email: 'ann@x.io', role: 'member' }), await t.users.create({ email: 'bob@x.io', role: 'member' })];
+      const redKey = await t.keys.create({ name: 'r', key_hash: unique('h'), key_prefix: 'sk-sb-1', team_id: red.id, created_by: 'master' });
+      const annKey = await t.keys.create({ name: 'a', key_hash: unique('h'), key_prefix: 'sk-sb-2', user_id: ann.id, created_by: 'master' });
+      const blueKey = await t.keys.create({ name: 'b', key_hash: unique('h'), key_prefix: 'sk-sb-3', team_id: blue.id, user_id: bob.id, created_by: 'master' });
+      const limits = { requests_per_minute: 1, on_limit: 'reject' as const };
+      const ids: Record<string, string> = {};
+      for (const [name, scope, subject_id] of [
+        ['org', 'org', t.orgId],
+        ['red', 'team', red.id],
+        ['blue', 'team', blue.id],
+        ['ann', 'user', ann.id],
+        ['bob', 'user', bob.id],
+        ['redKey', 'key', redKey.id],
+        ['annKey', 'key', annKey.id],
+        ['blueKey', 'key', blueKey.id],
+      ] as const) {
+        ids[name] = (await t.rateLimits.create({ scope, subject_id, limits, created_by: 'master' })).id;
+        await t.budgets.create({ scope, subject_id, amount_usd: 1, period: 'total', window: 'calendar', enforcement: 'soft', created_by: name });
+      }
+      const names = (items: { id: string }[]) => items.map((i) => Object.keys(ids).find((n) => ids[n] === i.id)).sort();
+      assert.deepEqual(names((await t.rateLimits.list({ visible_to: { team_ids: [red.id], user_id: ann.id } })).items), ['ann', 'annKey', 'red', 'redKey']);
+      assert.deepEqual(names((await t.rateLimits.list({ visible_to: { team_ids: [], user_id: bob.id } })).items), ['blueKey', 'bob']);
+      assert.deepEqual(names((await t.rateLimits.list({ scope: 'key', visible_to: { team_ids: [red.id, blue.id], user_id: null } })).items), ['blueKey', 'redKey']);
+      assert.deepEqual((await t.rateLimits.list({ visible_to: { team_ids: [], user_id: null } })).items, []);
+      const budgets = await t.budgets.list({ visible_to: { team_ids: [blue.id], user_id: null } });
+      assert.deepEqual(budgets.items.map((b) => b.created_by).sort(), ['blue', 'blueKey']);
+    });
+
+    test('deleting a key, team, user or organization deletes its rate limits and budgets', async () => {
+      const t = await newOrg();
+      const team = await t.teams.create({ name: 'eng' });
+      const user = await t.users.create({ email: 'd@x.io', role: 'member' });
+      const key = await t.keys.create({ name: 'k', key_hash: unique('h'), key_prefix: 'sk-sb-1', created_by: 'master' });
+      const limits = { requests_per_minute: 1, on_limit: 'reject' as const };
+      for (const [scope, subject_id] of [['org', t.orgId], ['team', team.id], ['user', user.id], ['key', key.id]] as const) {
+        await t.rateLimits.create({ scope, subject_id, limits, created_by: 'master' });
+        await t.budgets.create({ scope, subject_id, amount_usd: 5, period: 'weekly', window: 'calendar', enforcement: 'hard', created_by: 'master' });
+      }
+      const scopes = async () => [(await t.rateLimits.list()).items.map((l) => l.scope), (await t.budgets.list()).items.map((b) => b.scope)];
+      assert.equal(await t.keys.delete(key.id), true);
+      assert.deepEqual(await scopes(), [['org', 'team', 'user'], ['org', 'team', 'user']]);
+      assert.equal(await t.teams.delete(team.id), true, 'limits and budgets do not block their team\'s deletion');
+      assert.equal(await t.users.delete(user.id), true);
+      assert.deepEqual(await scopes(), [['org'], ['org']]);
+      assert.equal(await store.organizations.delete(t.orgId), true);
+      assert.deepEqual(await scopes(), [[], []]);
+    });
+
+    test('tenant isolation: rate limits and budgets of organization A are out of reach through organization B', async () => {
+      const a = await newOrg();
+      const b = await newOrg();
+      const limit = await a.rateLimits.create({ scope: 'org', subject_id: a.orgId, limits: { max_concurrent: 1, on_limit: 'reject' }, created_by: 'master' });
+      const budget = await a.budgets.create({ scope: 'org', subject_id: a.orgId, amount_usd: 1, period: 'daily', window: 'calendar', enforcement: 'hard', created_by: 'master' });
+      assert.equal(await b.rateLimits.get(limit.id), undefined);
+      assert.equal(await b.budgets.get(budget.id), undefined);
+      assert.equal(await b.rateLimits.update(limit.id, { limits: { max_concurrent: 9, on_limit: 'reject' } }), undefined);
+      assert.equal(await b.budgets.update(budget.id, { amount_usd: 9 }), undefined);
+      assert.equal(await b.rateLimits.delete(limit.id), false);
+      assert.equal(await b.budgets.delete(budget.id), false);
+      assert.deepEqual(await b.rateLimits.forKey({ id: 'key_x', team_id: null, user_id: null }), []);
+      assert.deepEqual(await a.rateLimits.get(limit.id), limit);
+      assert.deepEqual(await a.budgets.get(budget.id), budget);
+    });
+    test('usage records: insertMany is idempotent by request_id (across and within batches) and stores every field', async () => {
+      const key = unique('key');
+      const [a, b, c] = [
+        usageRecordFixture({ key_id: key, org_id: 'org_x', team_id: 'team_x', user_id: 'usr_x', time: '2030-01-01T10:00:00.123+02:00', ttft_ms: 4.25, cost_usd: 0.0000123456789, cached_tokens: 3, cache_write_tokens: 4, reasoning_tokens: 5, priced: false, cache_hit: true, estimated: true, surface: 'anthropic', attempts: 2, status: 429 }),
+        usageRecordFixture({ key_id: key }),
+        usageRecordFixture({ key_id: key }),
+      ];
+      assert.equal(await store.usage.insertMany([a!, b!]), 2);
+      assert.equal(await store.usage.insertMany([a!, b!, c!, c!]), 1, 'only c is new, however often it appears');
+      assert.equal(await store.usage.insertMany([]), 0);
+      const rows = await database.db.selectFrom('usage_records').selectAll().where('key_id', '=', key).execute();
+      assert.equal(rows.length, 3);
+      const row = rows.find((r) => r.request_id === a!.request_id)!;
+      assert.equal(readTime(row.time), '2030-01-01T08:00:00.123Z');
+      assert.deepEqual(
+        [row.org_id, row.team_id, row.user_id, row.surface, row.attempts, row.status, Number(row.cached_tokens), Number(row.cache_write_tokens), Number(row.reasoning_tokens)],
+        ['org_x', 'team_x', 'usr_x', 'anthropic', 2, 429, 3, 4, 5],
+      );
+      assert.deepEqual([row.cost_usd, Number(row.cost_nano_usd), row.ttft_ms], [0.0000123456789, 12346, 4.25]);
+      assert.deepEqual([readBool(row.priced), readBool(row.cache_hit), readBool(row.estimated)], [false, true, true]);
+    });
+
+    test('usage totals: cost in nano-USD and tokens from a time on, filtered by any column, per bucket or as one', async () => {
+      const model = unique('model');
+      const at = (iso: string, extra: object = {}) => usageRecordFixture({ model, time: iso, input_tokens: 100, output_tokens: 10, cost_usd: 0.25, ...extra });
+      await store.usage.insertMany([
+        at('2030-03-01T09:59:59.999Z'),
+        at('2030-03-01T10:00:00.000Z'),
+        at('2030-03-01T10:59:59.999Z', { key_id: 'key_t', cost_usd: 0.000000001 }),
+        at('2030-03-01T11:00:00.000Z', { provider: 'other', provider_model: 'm2', org_id: 'org_t', team_id: 'team_t', user_id: 'usr_t' }),
+        at('2030-03-01T13:30:00.000Z', { cost_usd: 0.0000000004 }),
+      ]);
+      const hour = 3_600_000;
+      const from = Date.parse('2030-03-01T10:00:00.000Z');
+      const buckets = await store.usage.totals({ model }, from, hour);
+      assert.deepEqual(
+        [...buckets].sort(([x], [y]) => x - y),
+        [
+          [from, { cost_nano_usd: 250_000_001, tokens: 220 }],
+          [from + hour, { cost_nano_usd: 250_000_000, tokens: 110 }],
+          [from + 3 * hour, { cost_nano_usd: 0, tokens: 110 }],
+        ],
+      );
+      assert.deepEqual([...(await store.usage.totals({ model }, from))], [[from, { cost_nano_usd: 500_000_001, tokens: 440 }]]);
+      assert.deepEqual([...(await store.usage.totals({ model }, from - 1))], [[from - 1, { cost_nano_usd: 750_000_001, tokens: 550 }]]);
+      for (const filter of [{ provider: 'other' }, { provider_model: 'm2' }, { org_id: 'org_t' }, { team_id: 'team_t' }, { user_id: 'usr_t' }]) {
+        assert.deepEqual([...(await store.usage.totals({ model, ...filter }, from, hour))], [[from + hour, { cost_nano_usd: 250_000_000, tokens: 110 }]], JSON.stringify(filter));
+      }
+      assert.deepEqual([...(await store.usage.totals({ model, key_id: 'key_t' }, from))], [[from, { cost_nano_usd: 1, tokens: 110 }]]);
+      assert.deepEqual([...(await store.usage.totals({ model: unique('none') }, from, hour))], [], 'no records: no buckets');
+      assert.deepEqual([...(await store.usage.totals({ model: unique('none') }, from))], [[from, { cost_nano_usd: 0, tokens: 0 }]]);
+      // A day bucket is aligned to the epoch, as the limiter's windows are.
+      assert.deepEqual([...(await store.usage.totals({ model }, from, 24 * hour)).keys()], [Date.parse('2030-03-01T00:00:00Z')]);
+      await assert.rejects(store.usage.totals({}, from, 0), RangeError);
+    });
+
+    test('usage summary: totals and errors over [from, to), grouped by key, team, user, model, provider or UTC day', async () => {
+      const t = await newOrg();
+      const other = await newOrg();
+      const rec = (time: string, extra: object) =>
+        usageRecordFixture({ org_id: t.orgId, time, input_tokens: 10, output_tokens: 2, cached_tokens: 1, reasoning_tokens: 1, cost_usd: 0.1, ...extra });
+      await store.usage.insertMany([
+        rec('2030-05-01T00:00:00.000Z', { key_id: 'key_a', team_id: 'team_red', user_id: 'usr_ann', model: 'smart' }),
+        rec('2030-05-01T23:59:59.999Z', { key_id: 'key_a', team_id: 'team_red', user_id: 'usr_ann', model: 'fast', status: 500 }),
+        rec('2030-05-02T03:00:00.000+05:00', { key_id: 'key_b', team_id: 'team_blue', model: 'smart', provider: 'anthropic', priced: false, cost_usd: 0 }),
+        rec('2030-05-03T00:00:00.000Z', { key_id: 'key_c', user_id: 'usr_bob', model: 'smart', status: 429 }),
+        rec('2030-04-30T23:59:59.999Z', { key_id: 'key_a', team_id: 'team_red' }),
+        rec('2030-05-04T00:00:00.000Z', { key_id: 'key_a', team_id: 'team_red' }),
+        usageRecordFixture({ org_id: other.orgId, time: '2030-05-02T00:00:00.000Z', key_id: 'key_a', team_id: 'team_red' }),
+      ]);
+      const range = { from: '2030-05-01T00:00:00Z', to: '2030-05-04T00:00:00Z' };
+      const sums = (requests: number, errors: number, extra: object = {}) => ({
+        requests,
+        errors,
+        input_tokens: 10 * requests,
+        output_tokens: 2 * requests,
+        cached_tokens: requests,
+        cache_write_tokens: 0,
+        reasoning_tokens: requests,
+        cost_usd: 0.1 * requests,
+        unpriced_requests: 0,
+        ...extra,
+      });
+      const whole = await t.usage.summary(range);
+      assert.deepEqual(whole, { total: sums(4, 2, { cost_usd: 0.3, unpriced_requests: 1 }), groups: [] });
+
+      const by = async (group_by: 'key' | 'team' | 'user' | 'model' | 'provider' | 'day', filters: object = {}) =>
+        (await t.usage.summary({ ...range, group_by, ...filters })).groups.map((g) => [g.group, g.requests, g.errors]);
+      assert.deepEqual(await by('key'), [['key_a', 2, 1], ['key_b', 1, 0], ['key_c', 1, 1]]);
+      assert.deepEqual(await by('team'), [['team_blue', 1, 0], ['team_red', 2, 1], [null, 1, 1]]);
+      assert.deepEqual(await by('user'), [['usr_ann', 2, 1], ['usr_bob', 1, 1], [null, 1, 0]]);
+      assert.deepEqual(await by('model'), [['fast', 1, 1], ['smart', 3, 1]]);
+      assert.deepEqual(await by('provider'), [['anthropic', 1, 0], ['openai', 3, 2]]);
+      assert.deepEqual(await by('day'), [['2030-05-01', 3, 1], ['2030-05-03', 1, 1]], '03:00+05:00 on the 2nd is 22:00Z on the 1st');
+      assert.deepEqual(await by('day', { model: 'smart', team_id: 'team_red' }), [['2030-05-01', 1, 0]]);
+      assert.deepEqual(await by('model', { key_id: 'key_a', user_id: 'usr_ann' }), [['fast', 1, 1], ['smart', 1, 0]]);
+      const spend = await t.usage.summary({ ...range, group_by: 'key' });
+      assert.deepEqual(spend.groups.map((g) => [g.group, g.cost_usd, g.unpriced_requests]), [['key_a', 0.2, 0], ['key_b', 0, 1], ['key_c', 0.1, 0]]);
+
+      // Narrowed to what a team-scoped caller may see: its teams' records and its own.
+      assert.deepEqual(await by('key', { visible: { team_ids: ['team_blue'], user_id: 'usr_bob' } }), [['key_b', 1, 0], ['key_c', 1, 1]]);
+      assert.deepEqual(await by('key', { visible: { team_ids: ['team_red'], user_id: null } }), [['key_a', 2, 1]]);
+      assert.deepEqual((await t.usage.summary({ ...range, visible: { team_ids: [], user_id: null } })).total.requests, 0);
+
+      // Another organization's scope sees only its own record; one without records sees zeros.
+      assert.deepEqual(await other.usage.summary({ ...range, group_by: 'team' }).then((s) => [s.total.requests, s.groups.map((g) => g.group)]), [1, ['team_red']]);
+      assert.deepEqual(await store.tenant('org_nobody').usage.summary(range), { total: sums(0, 0, { cost_usd: 0 }), groups: [] });
     });
   });
 }

@@ -7,13 +7,16 @@ import { databaseUrl, openDatabase, type Database } from './db.ts';
 import type { DialectName } from './dialect.ts';
 import { migrate } from './migrate.ts';
 import { AuditRepository, PlatformAuditRepository } from './repositories/audit.ts';
+import { BudgetRepository } from './repositories/budgets.ts';
 import { CredentialRepository } from './repositories/credentials.ts';
 import { KeyRepository, toVirtualKey } from './repositories/keys.ts';
 import { MembershipRepository } from './repositories/memberships.ts';
 import { OrganizationRepository } from './repositories/organizations.ts';
 import { PolicyRepository } from './repositories/policies.ts';
+import { RateLimitRepository } from './repositories/rate-limits.ts';
 import { OrgScope, type StoreContext } from './repositories/scope.ts';
 import { TeamRepository } from './repositories/teams.ts';
+import { UsageLedgerRepository, UsageReportRepository } from './repositories/usage.ts';
 import { UserRepository } from './repositories/users.ts';
 import type { VirtualKey } from './types.ts';
 
@@ -25,6 +28,9 @@ export class TenantStore {
   readonly keys: KeyRepository;
   readonly credentials: CredentialRepository;
   readonly policies: PolicyRepository;
+  readonly rateLimits: RateLimitRepository;
+  readonly budgets: BudgetRepository;
+  readonly usage: UsageReportRepository;
   readonly audit: AuditRepository;
 
   constructor(
@@ -38,6 +44,9 @@ export class TenantStore {
     this.keys = new KeyRepository(scope);
     this.credentials = new CredentialRepository(scope);
     this.policies = new PolicyRepository(scope);
+    this.rateLimits = new RateLimitRepository(scope);
+    this.budgets = new BudgetRepository(scope);
+    this.usage = new UsageReportRepository(scope);
     this.audit = new AuditRepository(scope);
   }
 }
@@ -53,6 +62,8 @@ export class Store {
   readonly organizations: OrganizationRepository;
   /** Audit records across organizations (master key). Tenant code uses `tenant(orgId).audit`. */
   readonly audit: PlatformAuditRepository;
+  /** The usage ledger's writes and the limiter's totals, across organizations. Reports use `tenant(orgId).usage`. */
+  readonly usage: UsageLedgerRepository;
   readonly #ctx: StoreContext;
   readonly #database: Database;
 
@@ -64,6 +75,7 @@ export class Store {
     this.description = database.description;
     this.organizations = new OrganizationRepository(this.#ctx);
     this.audit = new PlatformAuditRepository(this.#ctx);
+    this.usage = new UsageLedgerRepository(this.#ctx);
   }
 
   tenant(orgId: string): TenantStore {

@@ -111,4 +111,68 @@ export interface Tables {
   provider_credentials: ProviderCredentialsTable;
   model_policies: ModelPoliciesTable;
   audit_log: AuditLogTable;
+  rate_limits: RateLimitsTable;
+  budgets: BudgetsTable;
+  usage_records: UsageRecordsTable;
+}
+
+/** The subject columns shared by rate_limits and budgets: exactly one reference column matches scope (0003-limits). */
+interface SubjectColumns {
+  id: string;
+  org_id: string;
+  scope: string;
+  subject_id: string;
+  team_id: string | null;
+  user_id: string | null;
+  key_id: string | null;
+}
+
+export interface RateLimitsTable extends SubjectColumns {
+  limits: Json;
+  created_by: string;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface BudgetsTable extends SubjectColumns {
+  amount_usd: number;
+  period: string;
+  window: string;
+  enforcement: string;
+  alert_thresholds: NullableJson;
+  webhook_url: string | null;
+  webhook_format: string;
+  created_by: string;
+  created_at: Time;
+  updated_at: Time;
+}
+
+/** bigint columns: pg reads them as strings (they may exceed 2^53), SQLite as numbers. */
+type Int64 = ColumnType<number | string, number, number>;
+
+export interface UsageRecordsTable {
+  request_id: string;
+  time: Time;
+  org_id: string | null;
+  team_id: string | null;
+  user_id: string | null;
+  key_id: string | null;
+  surface: string;
+  model: string;
+  provider: string;
+  provider_model: string;
+  attempts: number;
+  status: number;
+  input_tokens: Int64;
+  output_tokens: Int64;
+  cached_tokens: Int64;
+  cache_write_tokens: Int64;
+  reasoning_tokens: Int64;
+  cost_usd: number;
+  cost_nano_usd: Int64;
+  priced: Bool;
+  latency_ms: number;
+  ttft_ms: number | null;
+  cache_hit: Bool;
+  estimated: Bool;
 }

@@ -1,6 +1,8 @@
 // The domain objects the store returns: JSON parsed, booleans as booleans, times as ISO-8601 UTC strings.
 // Secrets stay out of them: a key's hash and a credential's ciphertext are reached only through their own methods.
 
+import type { BudgetPeriod, LimitValues, SubjectScope } from '../limits/rules.ts';
+
 export type OrgRole = 'owner' | 'admin' | 'team_admin' | 'member' | 'viewer';
 export type TeamRole = 'team_admin' | 'member' | 'viewer';
 
@@ -114,4 +116,37 @@ export interface AuditRecord {
   after: unknown;
   request_id: string | null;
   created_at: string;
+}
+
+/** A rate limit of the organization itself (subject_id is its id), or of one team, user or key in it. */
+export interface RateLimit {
+  id: string;
+  org_id: string;
+  scope: SubjectScope;
+  subject_id: string;
+  /** The limits themselves, as limitValuesSchema (src/limits/rules.ts) reads them. */
+  limits: LimitValues;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A USD budget of the organization, or of one team, user or key in it. */
+export interface Budget {
+  id: string;
+  org_id: string;
+  scope: SubjectScope;
+  subject_id: string;
+  amount_usd: number;
+  period: BudgetPeriod;
+  window: 'calendar' | 'rolling';
+  enforcement: 'hard' | 'soft';
+  /** Percentages of the amount; null: the config's budgets.alerts.thresholds. */
+  alert_thresholds: number[] | null;
+  /** Where this budget's alerts go besides the config's webhooks. Often carries a token: keep out of logs and answers. */
+  webhook_url: string | null;
+  webhook_format: 'json' | 'slack';
+  created_by: string;
+  created_at: string;
+  updated_at: string;
 }

@@ -73,6 +73,13 @@ test('repeated lookups give the same answer from the memo', () => {
   assert.deepEqual(fresh.cost(p('anthropic'), 'claude-sonnet-4-5', usage(2000, 200)), { usd: first.usd * 2, priced: true });
 });
 
+test('a model id that the catalogue matches by a rule rather than by its own id (Bedrock ids) is priced too', () => {
+  const id = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+  const expected = calcPrice(priceUsage(usage(1000, 100)), id, { providerId: 'aws' });
+  assert.ok(expected && expected.model.id !== id, 'the catalogue names this model differently');
+  assert.deepEqual(pricing.cost(p('bedrock'), id, usage(1000, 100)), { usd: Math.round(expected.total_price * 1e10) / 1e10, priced: true });
+});
+
 test('overrides are keyed by the configured provider name, so two servers of one type can be priced apart', () => {
   const named = new Pricing({ 'gpu-a/llama-3-70b': { input_per_mtok: 1, output_per_mtok: 1, cached_input_per_mtok: 1, cache_write_per_mtok: 1 } });
   assert.equal(named.cost({ name: 'gpu-a', type: 'vllm' }, 'llama-3-70b', usage(1_000_000, 0)).usd, 1);

@@ -55,7 +55,12 @@ export class Pricing {
     const key = `${provider.name}/${providerModel}`;
     let priced = this.resolved.get(key);
     if (priced === undefined) {
-      priced = this.resolve(key, provider.type, providerModel);
+      try {
+        priced = this.resolve(key, provider.type, providerModel);
+      } catch {
+        // Price data the library cannot evaluate for this model: unpriced, never a failed request.
+        priced = null;
+      }
       if (this.resolved.size >= MEMO_LIMIT) this.resolved.clear();
       this.resolved.set(key, priced);
     }
@@ -76,13 +81,13 @@ export class Pricing {
 
   private resolve(key: string, providerType: string, providerModel: string): Resolved | null {
     const override = this.overrides[key];
-    if (override) return resolved(single(`config:${providerType}`, { id: providerModel, match: { equals: providerModel }, prices: configPrices(override) }));
+    if (override) return resolved(single(`config:${providerType}`, { id: providerModel, match: { equals: providerModel }, prices: configPrices(override) }), providerModel);
     const providerId = PRICE_PROVIDER[providerType];
     if (!providerId) return null;
     const found = calcPrice({ input_tokens: 0 }, providerModel, { providerId });
     if (!found) return null;
     // Matched again by exact id, since the catalogue's own match rules already chose this model for this id.
-    return resolved(single(found.provider.id, { ...found.model, match: { equals: providerModel } }));
+    return resolved(single(found.provider.id, { ...found.model, match: { equals: providerModel } }), providerModel);
   }
 }
 
@@ -107,14 +112,14 @@ interface Resolved {
   rates: Rates | undefined;
 }
 
-function resolved(provider: Provider): Resolved {
+/** `model`: the name the one model of `provider` matches, which is the provider's model id, not always the catalogue's. */
+function resolved(provider: Provider, model: string): Resolved {
   const prices = provider.models[0]!.prices;
   const flat = !Array.isArray(prices) && Object.values(prices).every((price) => price === undefined || typeof price === 'number');
-  return { provider, rates: flat ? ratesOf(provider) : undefined };
+  return { provider, rates: flat ? ratesOf(provider, model) : undefined };
 }
 
-function ratesOf(provider: Provider): Rates {
-  const model = provider.models[0]!.id;
+function ratesOf(provider: Provider, model: string): Rates {
   const total = (usage: PriceUsage) => calcPrice(usage, model, { provider })!.total_price;
   const request = total({});
   const per = (usage: PriceUsage) => total(usage) - request;

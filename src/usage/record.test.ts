@@ -25,6 +25,8 @@ const identity: Identity = {
   allowed_models: [],
   allowed_surfaces: [],
   policies: [],
+  limits: [],
+  budgets: [],
 };
 
 const target = (type: string, model: string): Target => ({

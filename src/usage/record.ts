@@ -5,6 +5,7 @@ import { costOf } from './cost.ts';
 import type { Pricing } from './pricing.ts';
 
 export interface UsageRecord {
+  /** Unique per request (RequestContext.recordId): the gateway's request id, or a client's own with a unique suffix. */
   request_id: string;
   /** When the request finished, ISO 8601. */
   time: string;
@@ -45,7 +46,7 @@ export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Dat
   const cost = costOf(ctx, pricing);
   const identity = ctx.identity;
   return {
-    request_id: ctx.id,
+    request_id: ctx.recordId,
     time: now.toISOString(),
     key_id: identity?.key_id ?? null,
     team_id: identity?.team_id ?? null,
@@ -67,6 +68,6 @@ export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Dat
     latency_ms: Math.round((endedAt - ctx.startedAt) * 100) / 100,
     ttft_ms: ctx.ttftMs ?? null,
     cache_hit: false,
-    estimated: false,
+    estimated: ctx.usageEstimated,
   };
 }

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
 import { accessLogLine, startGateway, type RunningGateway } from '../helpers/gateway.ts';
@@ -53,4 +54,36 @@ test('a model priced in config', async () => {
 test('a model nobody prices gets no cost header rather than a misleading 0', async () => {
   const { response } = await chat('openai/no-such-model');
   assert.equal(response.headers.get('x-switchboard-cost-usd'), null);
+});
+
+test('the Anthropic surface sends the cost header too', async () => {
+  fake.script({ text: 'priced', usage: { input: 1000, output: 500 } }, { provider: 'openai' });
+  const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'local', maxRetries: 0 });
+  const { response } = await anthropic.messages
+    .create({ model: 'openai/gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+    .withResponse();
+  assert.equal(response.headers.get('x-switchboard-cost-usd'), '0.00045');
+});
+
+test('a provider that reports no usage: the gateway estimates it with gpt-tokenizer and marks it estimated', async () => {
+  const messages = [{ role: 'user' as const, content: 'Count the tokens of this sentence, please.' }];
+  fake.script({ text: 'Here is an answer of several words.', noUsage: true }, { provider: 'openai' });
+  const { data, response } = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages }).withResponse();
+  assert.equal(data.usage, undefined);
+  const line = await accessLogLine(gateway, response.headers.get('x-request-id')!);
+  const usage = line?.usage as { prompt_tokens: number; completion_tokens: number };
+  assert.equal(line?.usage_estimated, true);
+  assert.ok(usage.prompt_tokens >= 8 && usage.prompt_tokens <= 12, `prompt ${usage.prompt_tokens}`);
+  assert.ok(usage.completion_tokens >= 7 && usage.completion_tokens <= 10, `completion ${usage.completion_tokens}`);
+  // Priced from the estimate, and said so only by the flag: the figure is still what the caller is charged.
+  assert.ok(Number(response.headers.get('x-switchboard-cost-usd')) > 0);
+
+  fake.script({ text: 'Here is an answer of several words.', noUsage: true }, { provider: 'openai' });
+  const stream = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages, stream: true }).withResponse();
+  let text = '';
+  for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? '';
+  assert.equal(text, 'Here is an answer of several words.');
+  const streamed = await accessLogLine(gateway, stream.response.headers.get('x-request-id')!);
+  assert.equal(streamed?.usage_estimated, true);
+  assert.deepEqual(streamed?.usage, line?.usage);
 });

@@ -96,7 +96,7 @@ function completion(model: string, r: Resolved): Reply {
       created: unixNow(),
       model,
       choices: [{ index: 0, message, logprobs: null, finish_reason: r.finish }],
-      usage: usage(r),
+      ...(r.noUsage ? {} : { usage: usage(r) }),
       service_tier: 'default',
       system_fingerprint: FINGERPRINT,
     },
@@ -106,7 +106,8 @@ function completion(model: string, r: Resolved): Reply {
 function completionStream(model: string, includeUsage: boolean, r: Resolved): Reply {
   const base = { id: nextId('chatcmpl-'), object: 'chat.completion.chunk', created: unixNow(), model, system_fingerprint: FINGERPRINT };
   // With include_usage the real API sets `usage: null` on every chunk but the last.
-  const extra = includeUsage ? { usage: null } : {};
+  const withUsage = includeUsage && !r.noUsage;
+  const extra = withUsage ? { usage: null } : {};
   const events: string[] = [];
   const push = (delta: Record<string, unknown>, finish: string | null = null) =>
     events.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra })}\n\n`);
@@ -119,7 +120,7 @@ function completionStream(model: string, includeUsage: boolean, r: Resolved): Re
     for (const p of pieces(tc.function.arguments)) push({ tool_calls: [{ index, function: { arguments: p } }] });
   });
   push({}, r.finish);
-  if (includeUsage) events.push(`data: ${JSON.stringify({ ...base, choices: [], usage: usage(r) })}\n\n`);
+  if (withUsage) events.push(`data: ${JSON.stringify({ ...base, choices: [], usage: usage(r) })}\n\n`);
   events.push('data: [DONE]\n\n');
   return { kind: 'sse', events };
 }

@@ -38,6 +38,7 @@ export function resolve(scripted: Scenario | undefined, c: Conversation): Resolv
     toolCalls,
     finish: s.finish ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
     usage,
+    noUsage: s.noUsage === true,
     embeddings: inputs.map((t) => s.embedding ?? embedding(t)),
   };
 }

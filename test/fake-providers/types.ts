@@ -22,6 +22,8 @@ export interface Scenario {
   toolCalls?: ScenarioToolCall[];
   finish?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
   usage?: { input: number; output: number; cached?: number; reasoning?: number };
+  /** Report no usage at all, as some OpenAI-compatible servers do (OpenAI wire format only). */
+  noUsage?: boolean;
   embedding?: number[];
 }
 
@@ -48,6 +50,7 @@ export interface Resolved {
   toolCalls: ScenarioToolCall[];
   finish: NonNullable<Scenario['finish']>;
   usage: { input: number; output: number; cached: number; reasoning: number };
+  noUsage: boolean;
   /** One vector per embedding input. */
   embeddings: number[][];
 }

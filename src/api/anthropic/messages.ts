@@ -26,14 +26,20 @@ type Answer = { native: true; body: unknown } | { native: false; response: ChatR
 const countTokensSchema = messagesRequestSchema.extend({ max_tokens: messagesRequestSchema.shape.max_tokens.optional() });
 
 export function registerAnthropicRoutes(app: FastifyInstance, services: Services): void {
-  const { pipeline, caller, config } = services;
+  const { pipeline, caller, config, pricing } = services;
   const options = { config: { errorShape: anthropicError } };
 
   app.post('/v1/messages', options, async (req, reply) => {
     const body = parseMessagesRequest(req.body);
     const raw = req.body as Record<string, unknown>;
     const stream = body.stream === true;
-    const ctx = requestContext(req, reply, { surface: 'anthropic', operation: 'chat', model: body.model, stream });
+    const ctx = requestContext(req, reply, {
+      surface: 'anthropic',
+      operation: 'chat',
+      model: body.model,
+      stream,
+      sizing: { prompt: [body.system, body.messages, body.tools], maxOutputTokens: body.max_tokens },
+    });
     return pipeline.run(ctx, async () => {
       const canonical = oncePerTarget((t) => toCanonicalRequest(body, where(t)));
       const build = (t: Target) => native(t)?.buildRequest(raw, t.model, t.provider, req.headers) ?? t.adapter.buildChatRequest(canonical(t), t.model, t.provider);
@@ -50,10 +56,10 @@ export function registerAnthropicRoutes(app: FastifyInstance, services: Services
       );
       if (answer.native) {
         ctx.usage = native(ctx.target!)!.usage(answer.body);
-        return sendJson(reply, ctx, jsonText(answer.body as object));
+        return sendJson(reply, ctx, jsonText(answer.body as object), pricing);
       }
       ctx.usage = answer.response.usage;
-      return sendJson(reply, ctx, JSON.stringify(toAnthropicMessage(answer.response, body.model)));
+      return sendJson(reply, ctx, JSON.stringify(toAnthropicMessage(answer.response, body.model)), pricing);
     });
   });
 

@@ -12,7 +12,7 @@ import { jsonText } from '../../core/json-text.ts';
 import type { ModelObject, Usage } from '../../core/types.ts';
 import { checkModel, visibleModels } from '../../identity/model-access.ts';
 import { oncePerTarget, streamTranslator } from '../../pipeline/call.ts';
-import type { Operation } from '../../pipeline/context.ts';
+import type { Operation, Sizing } from '../../pipeline/context.ts';
 import { isPlainObject } from '../../providers/shared.ts';
 import type { UpstreamCall } from '../../providers/types.ts';
 import type { Target } from '../../routing/router.ts';
@@ -53,11 +53,11 @@ function nativeBody(body: unknown, t: Target): object {
 const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 
 export function registerGeminiRoutes(app: FastifyInstance, services: Services): void {
-  const { pipeline, caller, config, router, keyAuth } = services;
+  const { pipeline, caller, config, router, keyAuth, pricing } = services;
   const options = { config: { errorShape: geminiErrorShape } };
 
-  function context(req: FastifyRequest, reply: FastifyReply, operation: Operation, model: string, stream: boolean) {
-    return requestContext(req, reply, { surface: 'gemini', operation, model, stream });
+  function context(req: FastifyRequest, reply: FastifyReply, operation: Operation, model: string, stream: boolean, sizing?: Sizing) {
+    return requestContext(req, reply, { surface: 'gemini', operation, model, stream, sizing });
   }
 
   const generate = (stream: boolean): Handler => async (req, reply, model, body) => {
@@ -65,7 +65,9 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
     if (stream && (req.query as { alt?: string }).alt !== 'sse') {
       throw badRequest('This gateway streams Gemini answers as server-sent events only: call streamGenerateContent with ?alt=sse', 'alt');
     }
-    const ctx = context(req, reply, 'chat', model, stream);
+    const generation = isPlainObject(body.generationConfig) ? body.generationConfig : {};
+    const maxOutputTokens = typeof generation.maxOutputTokens === 'number' ? generation.maxOutputTokens : undefined;
+    const ctx = context(req, reply, 'chat', model, stream, { prompt: [body.systemInstruction, body.contents, body.tools], maxOutputTokens });
     return pipeline.run(ctx, async () => {
       let parsed: GenerateContentRequest | undefined;
       const request = () => (parsed ??= parseGenerateContent(body));
@@ -87,7 +89,7 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
         return { text: JSON.stringify(toGenerateContentResponse(response, includeThoughts(request()))), usage: response.usage };
       });
       ctx.usage = answer.usage;
-      return sendJson(reply, ctx, answer.text);
+      return sendJson(reply, ctx, answer.text, pricing);
     });
   };
 
@@ -110,7 +112,7 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
 
   const embed = (batch: boolean): Handler => async (req, reply, model, body) => {
     const method: Method = batch ? 'batchEmbedContents' : 'embedContent';
-    const ctx = context(req, reply, 'embeddings', model, false);
+    const ctx = context(req, reply, 'embeddings', model, false, { prompt: body, maxOutputTokens: 0 });
     return pipeline.run(ctx, async () => {
       const requests = () => (batch ? parseBatchEmbedContents(body) : [parseEmbedContent(body)]);
       const build = (t: Target) => {
@@ -135,7 +137,7 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
         return { text: JSON.stringify(batch ? { embeddings } : { embedding: embeddings[0] }), usage };
       });
       ctx.usage = answer.usage ?? NO_USAGE;
-      return sendJson(reply, ctx, answer.text);
+      return sendJson(reply, ctx, answer.text, pricing);
     });
   };
 

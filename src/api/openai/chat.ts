@@ -6,7 +6,6 @@ import { requestContext, sendJson } from '../../server/request.ts';
 import type { Services } from '../../server/services.ts';
 import { openaiChunkEncoder, openaiChunkEncoderWithoutUsage, writeSse } from '../../server/sse.ts';
 import { openaiTextReader } from '../../pipeline/upstream-stream.ts';
-import { costOf } from '../../usage/cost.ts';
 import { parseChatRequest } from './schemas.ts';
 
 export function registerChatRoutes(app: FastifyInstance, services: Services): void {
@@ -14,7 +13,13 @@ export function registerChatRoutes(app: FastifyInstance, services: Services): vo
   app.post('/v1/chat/completions', async (req, reply) => {
     const body = parseChatRequest(req.body);
     const stream = body.stream === true;
-    const ctx = requestContext(req, reply, { surface: 'openai', operation: 'chat', model: body.model, stream });
+    const ctx = requestContext(req, reply, {
+      surface: 'openai',
+      operation: 'chat',
+      model: body.model,
+      stream,
+      sizing: { prompt: [body.messages, body.tools], maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined },
+    });
     return pipeline.run(ctx, async () => {
       if (stream) {
         // Usage is always asked of the provider, so every stream is accounted for; the client gets the usage chunk
@@ -26,10 +31,7 @@ export function registerChatRoutes(app: FastifyInstance, services: Services): vo
         return reply;
       }
       const response = await caller.chat(ctx, body);
-      // Only a known price is sent: a 0 for a model nobody priced would read as free.
-      const cost = costOf(ctx, pricing);
-      if (cost?.priced) reply.header('x-switchboard-cost-usd', String(cost.usd));
-      return sendJson(reply, ctx, jsonText(response));
+      return sendJson(reply, ctx, jsonText(response), pricing);
     });
   });
 }

@@ -97,7 +97,7 @@ export function passOn<K extends OpenAIOperation>(services: Services, req: Fasti
           return { answer: adapter.parseResponse ? adapter.parseResponse(data, t.model) : jsonObject(data, t), usage: adapter.usage?.(data) };
         });
         ctx.usage = usage;
-        return sendJson(reply, ctx, jsonText(answer));
+        return sendJson(reply, ctx, jsonText(answer), services.pricing);
       }
       case 'events': {
         const stream = await caller.stream(ctx, build, (t) => adapterOf(t).createStreamReader!(t.provider.name));

@@ -29,13 +29,19 @@ type Answer = { native: true; body: object } | { native: false; response: ChatRe
 type Item = ChatChunk | StreamEvent;
 
 export function registerResponsesRoutes(app: FastifyInstance, services: Services): void {
-  const { pipeline, caller, config } = services;
+  const { pipeline, caller, config, pricing } = services;
 
   app.post('/v1/responses', async (req, reply) => {
     const envelope = parseResponsesEnvelope(req.body);
     const raw = req.body as Record<string, unknown>;
     const stream = envelope.stream === true;
-    const ctx = requestContext(req, reply, { surface: 'responses', operation: 'chat', model: envelope.model, stream });
+    const ctx = requestContext(req, reply, {
+      surface: 'responses',
+      operation: 'chat',
+      model: envelope.model,
+      stream,
+      sizing: { prompt: [raw.instructions, raw.input, raw.tools], maxOutputTokens: typeof raw.max_output_tokens === 'number' ? raw.max_output_tokens : undefined },
+    });
     return pipeline.run(ctx, async () => {
       // Checked in full only when some target needs the translation: OpenAI judges what it is sent itself.
       let parsed: ResponsesRequest | undefined;
@@ -57,10 +63,10 @@ export function registerResponsesRoutes(app: FastifyInstance, services: Services
       );
       if (answer.native) {
         ctx.usage = native(ctx.target!)!.usage(answer.body);
-        return sendJson(reply, ctx, jsonText(answer.body));
+        return sendJson(reply, ctx, jsonText(answer.body), pricing);
       }
       ctx.usage = answer.response.usage;
-      return sendJson(reply, ctx, JSON.stringify(toResponsesResponse(answer.response, responseEcho(translated()))));
+      return sendJson(reply, ctx, JSON.stringify(toResponsesResponse(answer.response, responseEcho(translated()))), pricing);
     });
   });
 }

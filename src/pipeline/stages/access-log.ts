@@ -24,6 +24,7 @@ export function accessLogStage(logger: Logger): Stage {
           latency_ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
           ttft_ms: ctx.ttftMs,
           usage: ctx.usage,
+          usage_estimated: ctx.usageEstimated || undefined,
           cost_usd: ctx.cost?.usd,
         },
         'request',

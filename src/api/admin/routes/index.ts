@@ -2,13 +2,16 @@
 
 import type { AdminRoute } from '../route.ts';
 import { auditRoutes } from './audit.ts';
+import { budgetRoutes } from './budgets.ts';
 import { credentialRoutes } from './credentials.ts';
 import { keyRoutes } from './keys.ts';
+import { limitRoutes } from './limits.ts';
 import { meRoutes } from './me.ts';
 import { membershipRoutes } from './memberships.ts';
 import { organizationRoutes } from './organizations.ts';
 import { policyRoutes } from './policies.ts';
 import { teamRoutes } from './teams.ts';
+import { usageRoutes } from './usage.ts';
 import { userRoutes } from './users.ts';
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
@@ -20,7 +23,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...keyRoutes,
   ...credentialRoutes,
   ...policyRoutes,
+  ...limitRoutes,
+  ...budgetRoutes,
   ...auditRoutes,
+  ...usageRoutes,
 ];
 
 export function routeById(operationId: string): AdminRoute {
