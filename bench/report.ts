@@ -31,39 +31,32 @@ function ratioCheck(find: Lookup, scenario: Scenario, other: TargetName, goal: n
   };
 }
 
+/** `measured` ÷ `base` in rps (and, inverted, in CPU per request), reported without a goal. */
+function informationalRatio(name: string, measured: Measurement | undefined, base: Measurement | undefined): Check {
+  return {
+    name,
+    value: measured && base && base.load.rps > 0 ? measured.load.rps / base.load.rps : null,
+    unit: '×',
+    goal: 'reported',
+    pass: null,
+    informational: true,
+    byCpu: measured?.cpuUsPerRequest && base?.cpuUsPerRequest ? base.cpuUsPerRequest / measured.cpuUsPerRequest : null,
+  };
+}
+
 export function evaluate(scenarios: Scenario[], measurements: Measurement[]): Check[] {
   const find = lookup(measurements);
   const checks: Check[] = [];
   for (const scenario of scenarios.filter((s) => s.rate === null)) checks.push(ratioCheck(find, scenario, 'bare', MIN_SHARE_OF_BARE));
   for (const scenario of scenarios.filter((s) => s.rate === null)) checks.push(ratioCheck(find, scenario, 'portkey', MIN_TIMES_PORTKEY));
   for (const scenario of scenarios.filter((s) => s.rate === null)) {
-    const keyed = find(scenario.id, 'gateway');
-    const open = find(scenario.id, 'gateway-open');
     // Informational: what virtual-key auth costs per request, the rest of the gateway being the same process.
-    checks.push({
-      name: `virtual-key auth / no auth rps, ${scenario.title}`,
-      value: keyed && open && open.load.rps > 0 ? keyed.load.rps / open.load.rps : null,
-      unit: '×',
-      goal: 'reported',
-      pass: null,
-      informational: true,
-      byCpu: keyed?.cpuUsPerRequest && open?.cpuUsPerRequest ? open.cpuUsPerRequest / keyed.cpuUsPerRequest : null,
-    });
+    checks.push(informationalRatio(`virtual-key auth / no auth rps, ${scenario.title}`, find(scenario.id, 'gateway'), find(scenario.id, 'gateway-open')));
   }
   for (const scenario of scenarios.filter((s) => s.rate === null)) {
-    const keyed = find(scenario.id, 'gateway');
+    // Informational: what counting every request against limits and a budget costs, memory and Redis.
     for (const target of ['gateway-limits', 'gateway-limits-redis'] as const) {
-      const limited = find(scenario.id, target);
-      // Informational: what counting every request against limits and a budget costs, memory and Redis.
-      checks.push({
-        name: `${target} / gateway rps, ${scenario.title}`,
-        value: keyed && limited && keyed.load.rps > 0 ? limited.load.rps / keyed.load.rps : null,
-        unit: '×',
-        goal: 'reported',
-        pass: null,
-        informational: true,
-        byCpu: keyed?.cpuUsPerRequest && limited?.cpuUsPerRequest ? keyed.cpuUsPerRequest / limited.cpuUsPerRequest : null,
-      });
+      checks.push(informationalRatio(`${target} / gateway rps, ${scenario.title}`, find(scenario.id, target), find(scenario.id, 'gateway')));
     }
     const redis = find(scenario.id, 'gateway-limits-redis');
     // A request's every limit and budget is one script call, and settlements are batched: at most one per request.

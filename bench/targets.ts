@@ -82,7 +82,7 @@ async function seedVirtualKey(database: string, limited: boolean): Promise<strin
     if (limited) {
       // Limits and a budget far above what a run can reach: every request is counted against all of them, none refused.
       const subject = { scope: 'key' as const, subject_id: created.id, created_by: 'bench' };
-      await tenant.rateLimits.create({ ...subject, limits: { requests_per_minute: 1e9, tokens_per_minute: 1e12, max_concurrent: 100_000, on_limit: 'reject' } });
+      await tenant.rateLimits.create({ ...subject, limits: { requests_per_minute: 1e9, tokens_per_minute: 1e10, max_concurrent: 100_000, on_limit: 'reject' } });
       await tenant.budgets.create({ ...subject, amount_usd: 1e6, period: 'monthly', window: 'calendar', enforcement: 'hard' });
     }
     return key;

@@ -161,3 +161,36 @@ test('the embedded default skips a key whose address is missing, and uses it whe
   const azure = embeddedConfig({ AZURE_OPENAI_API_KEY: 'az', AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com' }).providers.get('azure-openai')!;
   assert.equal(azure.base_url, 'https://r.openai.azure.com');
 });
+
+test('limits and budget alerts: defaults, and mistakes named by path', () => {
+  const config = parseConfig('limits:\n  rules:\n    - { scope: key, limits: { requests_per_minute: 60 } }\n', {}, 'ok.yaml');
+  assert.equal(config.limits.on_backend_error, 'open');
+  assert.equal(config.limits.default_max_tokens, 4096);
+  assert.deepEqual(config.limits.rules[0], { scope: 'key', limits: { requests_per_minute: 60, on_limit: 'reject' } });
+  assert.deepEqual(config.budgets.alerts.thresholds, [50, 80, 100]);
+  const problems = (text: string) => {
+    try {
+      parseConfig(text, {}, 'bad.yaml');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.problems.map((p) => `${p.path}: ${p.message}`);
+    }
+    assert.fail('expected a ConfigError');
+  };
+  const bad = `limits:
+  rules:
+    - { scope: key, limits: {} }
+    - { scope: team, match: x, limits: { requests_per_minute: 1 } }
+    - { scope: global, limits: { tokens_per_minute: 1000000000000 } }
+    - { scope: global, limits: { requests_per_second: 5, on_limit: queue } }
+budgets:
+  alerts:
+    webhooks: [{ url: "ftp://x" }]
+`;
+  const found = problems(bad);
+  assert.ok(found.some((p) => p.startsWith('limits.rules[0].limits') && p.includes('at least one of')), found.join('\n'));
+  assert.ok(found.some((p) => p.startsWith('limits.rules[1].match')), found.join('\n'));
+  assert.ok(found.some((p) => p.startsWith('limits.rules[2].limits.tokens_per_minute') && p.includes('at most')), found.join('\n'));
+  assert.ok(found.some((p) => p.startsWith('limits.rules[3].limits.queue_ms')), found.join('\n'));
+  assert.ok(found.some((p) => p.startsWith('budgets.alerts.webhooks[0].url')), found.join('\n'));
+});

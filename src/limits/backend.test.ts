@@ -14,8 +14,8 @@ import { LEASE_RETRY_MS, LimitBackendClosedError } from './gcra.ts';
 import { createLimitBackend } from './index.ts';
 import { MemoryLimitBackend } from './memory.ts';
 import { RedisLimitBackend, type RedisLimitBackendOptions } from './redis.ts';
+import { REDIS_URL, redisSkipReason } from '../../test/helpers/redis.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const namespace = `limittest-${randomUUID()}`;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -351,16 +351,8 @@ describe('MemoryLimitBackend', () => {
   });
 });
 
-async function redisUnreachable(): Promise<string | false> {
-  try {
-    await (await RedisLimitBackend.connect(REDIS_URL, { redis: { retryStrategy: () => null } })).close();
-    return false;
-  } catch (error) {
-    return `Redis not reachable on 127.0.0.1:6379: ${(error as Error).message}`;
-  }
-}
 
-const unreachable = await redisUnreachable();
+const unreachable = await redisSkipReason();
 
 describe('RedisLimitBackend', { skip: unreachable }, () => {
   const connectRedis = (options: RedisLimitBackendOptions = {}) => RedisLimitBackend.connect(REDIS_URL, { namespace, ...options });

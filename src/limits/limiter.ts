@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayError } from '../core/errors.ts';
 import type { Usage } from '../core/types.ts';
+import type { UsageFilter } from '../store/repositories/usage.ts';
 import { sleepUnlessAborted } from '../http/abort.ts';
 import type { Identity } from '../identity/identity.ts';
 import { checkModel, globToRegExp } from '../identity/model-access.ts';
@@ -20,16 +21,8 @@ import type { Admission, LimitBackend, LimitOp, OpResult, Settlement } from './b
 import type { BudgetRule, LimitMetric, LimitRule } from './rules.ts';
 import { budgetWindow, calendarWindow, type Window } from './windows.ts';
 
-/** The ledger's columns a counter can be seeded by (src/store/repositories/usage.ts). */
-export interface SeedFilter {
-  org_id?: string;
-  team_id?: string;
-  user_id?: string;
-  key_id?: string;
-  model?: string;
-  provider?: string;
-  provider_model?: string;
-}
+/** The ledger's columns a counter can be seeded by. */
+export type SeedFilter = UsageFilter;
 
 /** Totals per bucket from the usage ledger, for counters that do not exist yet (first use, or Redis restarted). */
 export type LedgerTotals = (filter: SeedFilter, fromMs: number, bucketMs: number | undefined) => Promise<Map<number, { cost_nano_usd: number; tokens: number }>>;
@@ -97,6 +90,7 @@ export class Limiter {
   /** Counted for the metric and the log when the backend was unreachable and requests went through unchecked. */
   backendErrors = 0;
   private unsettled: Settlement[] = [];
+  private lastFailureLog = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: LimiterOptions) {
     this.now = opts.now ?? Date.now;
@@ -132,8 +126,7 @@ export class Limiter {
             headers: { 'retry-after': '1' },
           });
         }
-        this.backendErrors++;
-        this.opts.logger.warn({ err: (err as Error).message, request_id: ctx.id }, 'limits backend unreachable: request admitted unchecked');
+        this.backendFailed(err, 'requests admitted unchecked');
         return;
       }
       if (admission.admitted) {
@@ -215,9 +208,17 @@ export class Limiter {
     try {
       await this.opts.backend.settle(items, this.now());
     } catch (err) {
-      this.backendErrors++;
-      this.opts.logger.warn({ err: (err as Error).message, settlements: items.length }, 'limits backend unreachable: settlements were lost');
+      this.backendFailed(err, 'settlements lost');
     }
+  }
+
+  /** Counted every time, logged at most every 10 s: an outage under load must not become a log flood. */
+  private backendFailed(err: unknown, consequence: string): void {
+    this.backendErrors++;
+    const now = this.now();
+    if (now - this.lastFailureLog < 10_000) return;
+    this.lastFailureLog = now;
+    this.opts.logger.warn({ err: (err as Error).message, failures: this.backendErrors }, `limits backend unreachable: ${consequence}`);
   }
 
   /** A counter's current total (budgets: spend in nano-USD; quotas: tokens), seeding it from the ledger if needed. */

@@ -9,9 +9,9 @@
 // of leases scored by expiry. Script calls need every key on one node, so this is for a single Redis (or a primary
 // with replicas), not Redis Cluster.
 
-import { Redis, type RedisOptions } from 'ioredis';
-import { redisAddress } from '../store/kv/redis.ts';
+import type { Redis, RedisOptions } from 'ioredis';
 import { prefixer, reportError } from '../store/kv/types.ts';
+import { connectRedis } from '../store/redis-connection.ts';
 import type { Admission, LimitBackend, LimitOp, OpResult, Settlement } from './backend.ts';
 import { checkNow, checkOps, checkSeed, checkSettlements, LEASE_RETRY_MS, LimitBackendClosedError, windowValue } from './gcra.ts';
 
@@ -205,9 +205,7 @@ export class RedisLimitBackend implements LimitBackend {
 
   /** Resolves once Redis answers, so a wrong address stops the gateway at start rather than at its first request. */
   static async connect(url: string, options: RedisLimitBackendOptions = {}): Promise<RedisLimitBackend> {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    const client = await connectRedis(url, {
       // A request waits on its admission, so an unreachable Redis must fail it at once (the limiter then fails open
       // or closed): no queue while disconnected, no retry of a command cut off mid-flight (which could also count it
       // twice), and a bound on a Redis that accepts commands but does not answer.
@@ -216,17 +214,6 @@ export class RedisLimitBackend implements LimitBackend {
       commandTimeout: 1_000,
       ...options.redis,
     });
-    // The socket's error says why (refused, unknown host, wrong password); connect() only says the connection closed.
-    let cause: Error | undefined;
-    client.on('error', (error: Error) => (cause ??= error));
-    try {
-      await client.connect();
-      await client.ping();
-    } catch (error) {
-      client.disconnect();
-      throw new Error(`Redis at ${redisAddress(url)} is not reachable: ${(cause ?? (error as Error)).message}`);
-    }
-    client.removeAllListeners('error');
     client.defineCommand('limitAdmit', { lua: ADMIT });
     client.defineCommand('limitSettle', { lua: SETTLE });
     client.defineCommand('limitSeed', { lua: SEED });

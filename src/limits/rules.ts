@@ -20,7 +20,9 @@ export type LimitScope = (typeof LIMIT_SCOPES)[number];
 export const SUBJECT_SCOPES = ['org', 'team', 'user', 'key'] as const;
 export type SubjectScope = (typeof SUBJECT_SCOPES)[number];
 
-const count = z.coerce.number<unknown>().int().positive();
+// Counters work in whole milliseconds times the limit, which must stay exact in a double (and in Redis's Lua).
+const MAX_LIMIT = 100_000_000_000;
+const count = z.coerce.number<unknown>().int().positive().max(MAX_LIMIT, `at most ${MAX_LIMIT.toLocaleString('en-US')}`);
 
 /**
  * The limits themselves, shared by the config's rules and the database's. `burst` is how many requests may go at

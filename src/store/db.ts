@@ -23,6 +23,11 @@ export type DatabaseLocation = { dialect: 'sqlite'; filename: string } | { diale
 
 export interface Database {
   readonly db: Kysely<Tables>;
+  /**
+   * The embedded database's own handle, for the one write that outgrows a query builder: the usage ledger's batches,
+   * a prepared statement run per row inside a transaction.
+   */
+  readonly sqlite?: BetterSqlite3.Database;
   readonly dialect: SqlDialect;
   /** Where the data lives, without credentials: safe to print. */
   readonly description: string;
@@ -58,7 +63,7 @@ export function describeDatabase(location: DatabaseLocation): string {
   }
 }
 
-function openSqlite(filename: string): Kysely<Tables> {
+function openSqlite(filename: string): BetterSqlite3.Database {
   // The database holds key hashes and sealed credentials: a directory it creates is the owner's alone.
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
   const sqlite = new BetterSqlite3(filename);
@@ -67,7 +72,7 @@ function openSqlite(filename: string): Kysely<Tables> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return sqlite;
 }
 
 function openPostgres(connectionString: string, onError: (err: Error) => void): Kysely<Tables> {
@@ -81,13 +86,16 @@ export function openDatabase(url: string, opts: { onError?: (err: Error) => void
   const location = parseDatabaseUrl(url);
   const description = describeDatabase(location);
   let db: Kysely<Tables>;
+  let sqlite: BetterSqlite3.Database | undefined;
   try {
-    db =
-      location.dialect === 'sqlite'
-        ? openSqlite(location.filename)
-        : openPostgres(location.connectionString, opts.onError ?? ((err) => console.error(`database connection error: ${err.message}`)));
+    if (location.dialect === 'sqlite') {
+      sqlite = openSqlite(location.filename);
+      db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+    } else {
+      db = openPostgres(location.connectionString, opts.onError ?? ((err) => console.error(`database connection error: ${err.message}`)));
+    }
   } catch (err) {
     throw new DatabaseError(`${description}: cannot open: ${(err as Error).message}`, { cause: err });
   }
-  return { db, dialect: DIALECTS[location.dialect], description, close: () => db.destroy() };
+  return { db, sqlite, dialect: DIALECTS[location.dialect], description, close: () => db.destroy() };
 }

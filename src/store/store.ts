@@ -70,7 +70,7 @@ export class Store {
   /** `now`: the clock for ids and timestamps (tests set it). */
   constructor(database: Database, opts: { now?: () => Date } = {}) {
     this.#database = database;
-    this.#ctx = { db: database.db, dialect: database.dialect, now: opts.now ?? (() => new Date()) };
+    this.#ctx = { db: database.db, sqlite: database.sqlite, dialect: database.dialect, now: opts.now ?? (() => new Date()) };
     this.dialect = database.dialect.name;
     this.description = database.description;
     this.organizations = new OrganizationRepository(this.#ctx);

@@ -1,7 +1,7 @@
 // The domain objects the store returns: JSON parsed, booleans as booleans, times as ISO-8601 UTC strings.
 // Secrets stay out of them: a key's hash and a credential's ciphertext are reached only through their own methods.
 
-import type { BudgetPeriod, LimitValues, SubjectScope } from '../limits/rules.ts';
+import type { BudgetRule, LimitValues, SubjectScope } from '../limits/rules.ts';
 
 export type OrgRole = 'owner' | 'admin' | 'team_admin' | 'member' | 'viewer';
 export type TeamRole = 'team_admin' | 'member' | 'viewer';
@@ -131,21 +131,13 @@ export interface RateLimit {
   updated_at: string;
 }
 
-/** A USD budget of the organization, or of one team, user or key in it. */
-export interface Budget {
-  id: string;
-  org_id: string;
-  scope: SubjectScope;
-  subject_id: string;
-  amount_usd: number;
-  period: BudgetPeriod;
-  window: 'calendar' | 'rolling';
-  enforcement: 'hard' | 'soft';
+/**
+ * A USD budget of the organization, or of one team, user or key in it: the rule the limiter applies, as stored. Its
+ * webhook_url often carries a token: keep it out of logs and answers.
+ */
+export interface Budget extends Omit<BudgetRule, 'alert_thresholds'> {
   /** Percentages of the amount; null: the config's budgets.alerts.thresholds. */
   alert_thresholds: number[] | null;
-  /** Where this budget's alerts go besides the config's webhooks. Often carries a token: keep out of logs and answers. */
-  webhook_url: string | null;
-  webhook_format: 'json' | 'slack';
   created_by: string;
   created_at: string;
   updated_at: string;

@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { request } from 'undici';
-import { RedisKv } from '../../src/store/kv/redis.ts';
 import { openStore } from '../../src/store/store.ts';
 import { runCli, startGateway, writeConfig } from '../helpers/gateway.ts';
+import { REDIS_URL, redisSkipReason } from '../helpers/redis.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const ENV = { SWITCHBOARD_SECRET: 'cli-keys-master-secret-0123456789abcdef' };
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-keys-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,16 +83,8 @@ describe('switchboard keys (SQLite)', () => {
   });
 });
 
-async function redisUnreachable(): Promise<string | undefined> {
-  try {
-    await (await RedisKv.connect(REDIS_URL, { redis: { retryStrategy: () => null } })).close();
-    return undefined;
-  } catch (error) {
-    return `Redis not reachable on 127.0.0.1:6379: ${(error as Error).message}`;
-  }
-}
 
-describe('switchboard keys revoke reaches a running gateway through Redis', { skip: await redisUnreachable() }, () => {
+describe('switchboard keys revoke reaches a running gateway through Redis', { skip: await redisSkipReason() }, () => {
   test('a key revoked from the command line is refused by the gateway within a second', async () => {
     const yaml = `logging: { level: warn }\nstorage: { database: "sqlite://${join(dir, 'shared.db')}", redis: "${REDIS_URL}", redis_namespace: "cli-${randomUUID()}" }\n`;
     const config = writeConfig(yaml);

@@ -11,29 +11,20 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI, { APIError } from 'openai';
 import { generateKey, hashKey } from '../../src/identity/keys.ts';
 import { Keyring } from '../../src/identity/secrets.ts';
-import { RedisKv } from '../../src/store/kv/redis.ts';
 import { openStore, type Store, type TenantStore } from '../../src/store/store.ts';
 import { estimateTokens } from '../../src/usage/estimate-tokens.ts';
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
 import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { postgresTestSchema, type TestSchema } from '../helpers/postgres.ts';
+import { REDIS_URL, redisSkipReason } from '../helpers/redis.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const SECRET = 'limits-cluster-master-secret-0123456789abcdef';
 const namespace = `limits-${randomUUID()}`;
 const pepper = new Keyring(SECRET).current.pepper;
 
-async function redisUnreachable(): Promise<string | undefined> {
-  try {
-    await (await RedisKv.connect(REDIS_URL, { redis: { retryStrategy: () => null } })).close();
-    return undefined;
-  } catch (error) {
-    return `Redis not reachable on 127.0.0.1:6379: ${(error as Error).message}`;
-  }
-}
 
 const postgres = await postgresTestSchema();
-const skip = 'skip' in postgres ? postgres.skip : await redisUnreachable();
+const skip = 'skip' in postgres ? postgres.skip : await redisSkipReason();
 if (skip && !('skip' in postgres)) await postgres.drop();
 
 /** "hi" is answered "Echo: hi": 2 output tokens, so max_tokens 2 reserves exactly what the request then costs. */

@@ -137,3 +137,23 @@ test('limits and a budget set in the database for one key, and the key reading w
   const anonymous = await fetch(`${gateway.url}/v1/key/info`, { headers: { authorization: 'Bearer sk-sb-nope' } });
   assert.equal(anonymous.status, 401);
 });
+
+test('two requests sent with the same x-request-id are two records in the ledger, not a duplicate', async () => {
+  const { key, id } = await newKey();
+  for (let i = 0; i < 2; i++) {
+    const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-request-id': 'client-retry-1' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: hi }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-request-id'), 'client-retry-1');
+  }
+  const range = { from: new Date(0).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), key_id: id };
+  let requests = 0;
+  for (let i = 0; i < 50 && requests < 2; i++) {
+    requests = (await tenant.usage.summary(range)).total.requests;
+    if (requests < 2) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(requests, 2);
+});

@@ -16,23 +16,15 @@ import { openStore, type Store, type TenantStore } from '../../src/store/store.t
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
 import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { postgresTestSchema, type TestSchema } from '../helpers/postgres.ts';
+import { REDIS_URL, redisSkipReason } from '../helpers/redis.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const SECRET = 'revocation-master-secret-0123456789abcdef';
 const namespace = `revocation-${randomUUID()}`;
 const pepper = new Keyring(SECRET).current.pepper;
 
-async function redisUnreachable(): Promise<string | undefined> {
-  try {
-    await (await RedisKv.connect(REDIS_URL, { redis: { retryStrategy: () => null } })).close();
-    return undefined;
-  } catch (error) {
-    return `Redis not reachable on 127.0.0.1:6379: ${(error as Error).message}`;
-  }
-}
 
 const postgres = await postgresTestSchema();
-const skip = 'skip' in postgres ? postgres.skip : await redisUnreachable();
+const skip = 'skip' in postgres ? postgres.skip : await redisSkipReason();
 if (skip && !('skip' in postgres)) await postgres.drop();
 
 describe('revocation across two instances sharing PostgreSQL and Redis', { skip }, () => {

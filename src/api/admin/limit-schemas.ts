@@ -56,7 +56,8 @@ export const limitUpdate = request('RateLimitUpdate', z.strictObject({ limits: v
 
 const percent = z.number().min(1).max(1000);
 const budgetSettings = {
-  amount_usd: z.number().positive().max(1e12).describe('The budget in US dollars'),
+  // Spend is counted in whole nano-dollars, exact in a double up to about 9 million dollars.
+  amount_usd: z.number().positive().max(9_000_000).describe('The budget in US dollars (at most 9,000,000)'),
   period: z.enum(BUDGET_PERIODS),
   window: z.enum(['calendar', 'rolling']).describe('calendar: UTC days, ISO weeks from Monday, calendar months; rolling: the last 24 h, 7 days, 30 days'),
   enforcement: z.enum(['hard', 'soft']).describe('hard: a request that could take spend past the amount is refused (429); soft: alerts only'),

@@ -10,18 +10,10 @@ import { createKv } from './index.ts';
 import { MemoryKv, MemoryStore } from './memory.ts';
 import { RedisKv } from './redis.ts';
 import { KvClosedError, type Kv, type KvOptions } from './types.ts';
+import { REDIS_URL, redisSkipReason } from '../../../test/helpers/redis.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const namespace = `kvtest-${randomUUID()}`;
 
-async function redisUnreachable(): Promise<string | false> {
-  try {
-    await (await RedisKv.connect(REDIS_URL, { redis: { retryStrategy: () => null } })).close();
-    return false;
-  } catch (error) {
-    return `Redis not reachable on 127.0.0.1:6379: ${(error as Error).message}`;
-  }
-}
 
 /** Collects messages and waits for the next one. */
 function inbox() {
@@ -209,7 +201,7 @@ describe('MemoryKv', () => {
   });
 });
 
-const unreachable = await redisUnreachable();
+const unreachable = await redisSkipReason();
 
 describe('RedisKv', { skip: unreachable }, () => {
   after(async () => {

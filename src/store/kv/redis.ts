@@ -1,7 +1,8 @@
 // The Redis key-value store, shared by every gateway instance of a deployment. Commands go over one connection;
 // subscriptions need a connection of their own, since a subscribed Redis connection accepts nothing else.
 
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { connectRedis } from '../redis-connection.ts';
 import {
   checkIncrement,
   checkTtl,
@@ -25,16 +26,6 @@ return value`;
 export interface RedisKvOptions extends KvOptions {
   /** Overrides for the connection; the defaults reconnect forever with a capped backoff. */
   redis?: RedisOptions;
-}
-
-/** The URL without its credentials, for messages. */
-export function redisAddress(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return 'the configured Redis URL (not a valid URL)';
-  }
 }
 
 interface Channel {
@@ -62,24 +53,11 @@ export class RedisKv implements Kv {
 
   /** Resolves once Redis answers, so a wrong address stops the gateway at start rather than at its first request. */
   static async connect(url: string, options: RedisKvOptions = {}): Promise<RedisKv> {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    const client = await connectRedis(url, {
       // A command waits out a short outage in the queue, then fails rather than hang the request that sent it.
       maxRetriesPerRequest: 2,
       ...options.redis,
     });
-    // The socket's error says why (refused, unknown host, wrong password); connect() only says the connection closed.
-    let cause: Error | undefined;
-    client.on('error', (error: Error) => (cause ??= error));
-    try {
-      await client.connect();
-      await client.ping();
-    } catch (error) {
-      client.disconnect();
-      throw new Error(`Redis at ${redisAddress(url)} is not reachable: ${(cause ?? (error as Error)).message}`);
-    }
-    client.removeAllListeners('error');
     return new RedisKv(client, options);
   }
 

@@ -5,12 +5,10 @@ import type { Selectable } from 'kysely';
 import type { BudgetPeriod, SubjectScope } from '../../limits/rules.ts';
 import { readJson, readTime, writeJson } from '../dialect.ts';
 import { translateViolations } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { BudgetsTable } from '../tables.ts';
-import type { Budget, Page, PageQuery } from '../types.ts';
-import { paginate } from './page.ts';
+import type { Budget } from '../types.ts';
 import type { OrgScope } from './scope.ts';
-import { bindsKey, seesNothing, subjectColumns, visibleTo, type KeySubjects, type Subject, type SubjectVisibility } from './subjects.ts';
+import { SubjectRows, subjectMessages, type Subject } from './subjects.ts';
 
 export interface BudgetInput extends Subject {
   amount_usd: number;
@@ -27,14 +25,7 @@ export interface BudgetInput extends Subject {
 
 export type BudgetPatch = Partial<Omit<BudgetInput, 'scope' | 'subject_id' | 'created_by'>>;
 
-export interface BudgetQuery extends PageQuery {
-  scope?: SubjectScope;
-  subject_id?: string;
-  /** Only what someone seeing these teams and themselves may read. */
-  visible_to?: SubjectVisibility;
-}
-
-const MESSAGES = { entity: 'a budget', reference: 'subject_id must name a team, user or virtual key (as scope says) of this organization' };
+const MESSAGES = subjectMessages('a budget');
 
 function toBudget(row: Selectable<BudgetsTable>): Budget {
   return {
@@ -57,18 +48,17 @@ function toBudget(row: Selectable<BudgetsTable>): Budget {
 
 const thresholds = (value: number[] | null | undefined) => (value === null || value === undefined ? null : writeJson(value));
 
-export class BudgetRepository {
-  constructor(private readonly scope: OrgScope) {}
+export class BudgetRepository extends SubjectRows<'budgets', Budget> {
+  constructor(scope: OrgScope) {
+    super(scope, 'budgets', toBudget);
+  }
 
   async create(input: BudgetInput): Promise<Budget> {
-    const now = this.scope.now();
-    const at = now.toISOString();
-    const subject = subjectColumns(this.scope, input, MESSAGES.entity);
+    const columns = this.newRow('bud', input, MESSAGES.entity);
     const row = await translateViolations(MESSAGES, () =>
       this.scope
         .insertInto('budgets', {
-          id: newId('bud', now),
-          ...subject,
+          ...columns,
           amount_usd: input.amount_usd,
           period: input.period,
           window: input.window,
@@ -76,37 +66,11 @@ export class BudgetRepository {
           alert_thresholds: thresholds(input.alert_thresholds),
           webhook_url: input.webhook_url ?? null,
           webhook_format: input.webhook_format ?? 'json',
-          created_by: input.created_by,
-          created_at: at,
-          updated_at: at,
         })
         .returningAll()
         .executeTakeFirstOrThrow(),
     );
     return toBudget(row);
-  }
-
-  async get(id: string): Promise<Budget | undefined> {
-    const row = await this.scope.selectFrom('budgets').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toBudget(row);
-  }
-
-  async list(query: BudgetQuery = {}): Promise<Page<Budget>> {
-    let q = this.scope.selectFrom('budgets').selectAll();
-    if (query.scope !== undefined) q = q.where('scope', '=', query.scope);
-    if (query.subject_id !== undefined) q = q.where('subject_id', '=', query.subject_id);
-    const visible = query.visible_to;
-    if (visible !== undefined) {
-      if (seesNothing(visible)) return { items: [], next_cursor: null };
-      q = q.where((eb) => visibleTo(eb, this.scope, visible));
-    }
-    return paginate(q, query, toBudget);
-  }
-
-  /** Every budget that binds the key: its own, its team's, its user's and its organization's, in one query. */
-  async forKey(key: KeySubjects): Promise<Budget[]> {
-    const rows = await this.scope.selectFrom('budgets').selectAll().where((eb) => bindsKey(eb, key)).orderBy('id').execute();
-    return rows.map(toBudget);
   }
 
   async update(id: string, patch: BudgetPatch): Promise<Budget | undefined> {
@@ -126,10 +90,5 @@ export class BudgetRepository {
       .returningAll()
       .executeTakeFirst();
     return row && toBudget(row);
-  }
-
-  async delete(id: string): Promise<boolean> {
-    const result = await this.scope.deleteFrom('budgets').where('id', '=', id).executeTakeFirst();
-    return result.numDeletedRows > 0n;
   }
 }

@@ -3,11 +3,14 @@
 // Kysely instance, so a query without the tenant filter cannot be written in them.
 
 import type { DeleteQueryBuilder, DeleteResult, Insertable, InsertQueryBuilder, InsertResult, Kysely, SelectQueryBuilder, UpdateQueryBuilder, UpdateResult } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { SqlDialect } from '../dialect.ts';
 import type { Tables } from '../tables.ts';
 
 export interface StoreContext {
   db: Kysely<Tables>;
+  /** The embedded database's handle (SQLite only): see Database.sqlite. */
+  sqlite?: BetterSqlite3.Database | undefined;
   dialect: SqlDialect;
   now: () => Date;
 }

@@ -130,6 +130,7 @@ export class UsageLedgerRepository {
 
   /** Writes the records, skipping any whose request_id is already there; returns how many were new. */
   async insertMany(records: readonly UsageRecord[]): Promise<number> {
+    if (this.#ctx.sqlite) return this.#insertSqlite(this.#ctx.sqlite, records);
     let inserted = 0;
     const bool = this.#ctx.dialect.bool;
     for (let i = 0; i < records.length; i += INSERT_CHUNK) {
@@ -142,6 +143,32 @@ export class UsageLedgerRepository {
       inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
     }
     return inserted;
+  }
+
+  #sqliteBatch: ((rows: readonly UsageRecord[]) => number) | undefined;
+
+  /**
+   * SQLite: one prepared single-row statement, run per record in one transaction. Building and preparing a 500-row
+   * INSERT through the query builder for every batch cost about a tenth of the gateway's CPU per request.
+   */
+  #insertSqlite(sqlite: NonNullable<StoreContext['sqlite']>, records: readonly UsageRecord[]): number {
+    if (records.length === 0) return 0;
+    if (!this.#sqliteBatch) {
+      const bool = this.#ctx.dialect.bool;
+      const sample = toRow(records[0]!, bool);
+      const columns = Object.keys(sample) as (keyof typeof sample)[];
+      const compiled = this.#db.insertInto('usage_records').values(sample).onConflict((oc) => oc.column('request_id').doNothing()).compile();
+      const insert = sqlite.prepare(compiled.sql);
+      this.#sqliteBatch = sqlite.transaction((rows: readonly UsageRecord[]) => {
+        let inserted = 0;
+        for (const record of rows) {
+          const row = toRow(record, bool);
+          inserted += insert.run(columns.map((column) => row[column])).changes;
+        }
+        return inserted;
+      });
+    }
+    return this.#sqliteBatch(records);
   }
 
   /**
