@@ -101,6 +101,10 @@ export class Limiter {
     return this.opts.rules;
   }
 
+  get backendName(): LimitBackend['name'] {
+    return this.opts.backend.name;
+  }
+
   /** Whether anything could apply to this identity: the stage skips the limiter entirely when not. */
   applies(identity: Identity | undefined): boolean {
     return this.opts.rules.length > 0 || (identity !== undefined && (identity.limits.length > 0 || identity.budgets.length > 0));

@@ -309,6 +309,11 @@ describe('health', () => {
     assert.deepEqual(await health.body.json(), { status: 'ok' });
     const ready = await request(`${e2e.gateway.url}/ready`);
     assert.equal(ready.statusCode, 200);
-    assert.deepEqual(((await ready.body.json()) as { providers: string[] }).providers, ['openai', 'anthropic', 'gemini', 'local', 'impatient', 'bounded', 'nowhere']);
+    const body = (await ready.body.json()) as { providers: string[]; limits: unknown; usage_ledger: Record<string, number> };
+    assert.deepEqual(body.providers, ['openai', 'anthropic', 'gemini', 'local', 'impatient', 'bounded', 'nowhere']);
+    // Requests admitted unchecked for want of the limits backend, and the ledger's progress, as counts.
+    assert.deepEqual(body.limits, { backend: 'memory', backend_errors: 0 });
+    assert.deepEqual(Object.keys(body.usage_ledger), ['queued', 'journaled', 'committed', 'failures', 'lost']);
+    assert.ok(Object.values(body.usage_ledger).every((n) => Number.isInteger(n)));
   });
 });
