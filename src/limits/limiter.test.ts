@@ -97,7 +97,7 @@ async function run(l: Limiter, c: RequestContext, usage?: { prompt: number; comp
     c.target = c.route!.targets[0];
     c.usage = { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion };
   }
-  l.settle(c, pricing);
+  l.settle(c);
   await l.flush();
 }
 
@@ -152,7 +152,7 @@ test('tokens per minute: reserve prompt estimate plus max_tokens, settle with re
   first.attempts = 1;
   first.target = first.route!.targets[0];
   first.usage = { prompt_tokens: 1, completion_tokens: 10, total_tokens: 11 };
-  l.settle(first, pricing);
+  l.settle(first);
   await l.flush();
   await l.reserve(ctx('smart', key(), 40));
   // A request larger than the whole limit can never pass, and says so.
@@ -193,7 +193,7 @@ test('max_concurrent: leases held until settle', async () => {
   await l.reserve(a);
   await l.reserve(b);
   await rejects429(l.reserve(ctx()), 'rate_limit_exceeded');
-  l.settle(a, pricing);
+  l.settle(a);
   await l.flush();
   await l.reserve(ctx());
 });
@@ -311,7 +311,7 @@ test('settlements of requests ending in the same turn go to the backend in one c
   const { limiter: l } = limiter([{ id: 'config:0', scope: 'key', max_concurrent: 5, on_limit: 'reject' }], { backend });
   const requests = Array.from({ length: 5 }, () => ctx());
   for (const c of requests) await l.reserve(c);
-  for (const c of requests) l.settle(c, pricing);
+  for (const c of requests) l.settle(c);
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   assert.equal(calls, 1);

@@ -172,7 +172,7 @@ export class Limiter {
   }
 
   /** Gives back (or takes more of) what the request reserved, now that its usage is known; releases its leases. */
-  settle(ctx: RequestContext, pricing: Pricing): void {
+  settle(ctx: RequestContext): void {
     const reservation = ctx.reservation;
     if (!reservation) return;
     ctx.reservation = undefined;
@@ -181,7 +181,7 @@ export class Limiter {
     // A request that never reached a provider consumed nothing; one that did but reported nothing keeps its
     // reservation, since what it really cost cannot be known.
     const tokens = !reached ? 0 : usage ? usedTokens(usage) : reservation.tokens;
-    const cost = costOf(ctx, pricing);
+    const cost = costOf(ctx, this.opts.pricing);
     const costNano = !reached ? 0 : usage && cost ? Math.round(cost.usd * NANO) : reservation.costNano;
     const items: Settlement[] = [];
     reservation.counted.forEach((c, i) => {

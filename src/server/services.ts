@@ -141,7 +141,7 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Op
       authStage(keyAuth),
       routeStage(router),
       accessStage(),
-      limitsStage(limiter, pricing),
+      limitsStage(limiter),
     ]),
     close: async () => {
       // Settlements and alerts still in flight, while the backend and the kv are there to take them.

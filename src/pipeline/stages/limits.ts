@@ -3,10 +3,9 @@
 // Runs after access, so a refused model costs no counter, and before the call, so a refused request costs no tokens.
 
 import type { Limiter } from '../../limits/limiter.ts';
-import type { Pricing } from '../../usage/pricing.ts';
 import type { Stage } from '../stages.ts';
 
-export function limitsStage(limiter: Limiter, pricing: Pricing): Stage {
+export function limitsStage(limiter: Limiter): Stage {
   return {
     name: 'limits',
     before(ctx) {
@@ -15,7 +14,7 @@ export function limitsStage(limiter: Limiter, pricing: Pricing): Stage {
       return limiter.reserve(ctx);
     },
     after(ctx) {
-      limiter.settle(ctx, pricing);
+      limiter.settle(ctx);
     },
   };
 }
