@@ -29,7 +29,7 @@ export async function withAdmin<T>(configPath: string | undefined, work: (admin:
   const config = loadConfig(configPath, process.env);
   // Warnings go to stderr, keeping stdout for what the command prints (a key, a listing).
   const logger = createLogger({ level: 'warn' }, process.stderr);
-  const { store, kv, secrets: master, limitBackend } = await openDependencies(config, logger);
+  const { store, kv, secrets: master } = await openDependencies(config, logger);
   const keyring = new Keyring(master.current, master.previous);
   // Publishes invalidations on the channel running gateways listen on (through Redis, when configured).
   const keyAuth = new KeyAuth({ masterKey: config.auth.master_key, store, kv, peppers: keyring.keys.map((k) => k.pepper) });
@@ -41,7 +41,6 @@ export async function withAdmin<T>(configPath: string | undefined, work: (admin:
   } finally {
     await keyAuth.close();
     await credentials.close();
-    await limitBackend.close();
     await kv.close();
     await store.close();
   }

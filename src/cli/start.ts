@@ -5,7 +5,7 @@ import type { AuthMode } from '../identity/key-auth.ts';
 import { PROVIDER_TYPES } from '../providers/registry.ts';
 import { createLogger } from '../observability/logger.ts';
 import { buildApp } from '../server/app.ts';
-import { createServices, openDependencies } from '../server/services.ts';
+import { createServices, openGatewayDependencies } from '../server/services.ts';
 import { usageJournalDir } from '../usage/ledger/index.ts';
 
 const AUTH_LINES: Record<AuthMode, string> = {
@@ -51,7 +51,7 @@ export function banner(
 export async function start(opts: { config?: string; port?: number; host?: string; version: string }): Promise<void> {
   const config = loadConfig(opts.config, process.env);
   const logger = createLogger(config.logging);
-  const opened = await openDependencies(config, logger);
+  const opened = await openGatewayDependencies(config, logger);
   const services = createServices(config, logger, opened);
   // Knows whether any virtual key exists before the banner says how requests are admitted.
   await services.keyAuth.start();

@@ -54,12 +54,15 @@ export interface Services {
   close(): Promise<void>;
 }
 
-/** What opening takes before the gateway can listen: the database (migrated), the kv, the master secrets. */
+/** What the gateway and the admin CLI both open first: the database (migrated), the kv, the master secrets. */
 export interface Opened {
   store: Store;
   kv: Kv;
   secrets: MasterSecrets;
-  /** Where limit and budget counters live: this process, or Redis for every instance. */
+}
+
+/** What only a serving gateway needs besides: where limit and budget counters live (this process, or Redis). */
+export interface GatewayDependencies extends Opened {
   limitBackend: LimitBackend;
 }
 
@@ -72,24 +75,30 @@ export async function openDependencies(config: GatewayConfig, logger: Logger, en
       namespace: config.storage.redis_namespace,
       onError: (err) => logger.warn({ err: err.message }, 'kv connection problem'),
     });
-    try {
-      const limitBackend = await createLimitBackend(config, {
-        namespace: config.storage.redis_namespace,
-        onError: (err) => logger.warn({ err: err.message }, 'limits backend connection problem'),
-      });
-      return { store, kv, secrets, limitBackend };
-    } catch (err) {
-      await kv.close();
-      throw err;
-    }
+    return { store, kv, secrets };
   } catch (err) {
     await store.close();
     throw err;
   }
 }
 
-/** `opened` comes from openDependencies, since opening is asynchronous and may fail before listening. */
-export function createServices(config: GatewayConfig, logger: Logger, opened: Opened): Services {
+export async function openGatewayDependencies(config: GatewayConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<GatewayDependencies> {
+  const opened = await openDependencies(config, logger, env);
+  try {
+    const limitBackend = await createLimitBackend(config, {
+      namespace: config.storage.redis_namespace,
+      onError: (err) => logger.warn({ err: err.message }, 'limits backend connection problem'),
+    });
+    return { ...opened, limitBackend };
+  } catch (err) {
+    await opened.kv.close();
+    await opened.store.close();
+    throw err;
+  }
+}
+
+/** `opened` comes from openGatewayDependencies, since opening is asynchronous and may fail before listening. */
+export function createServices(config: GatewayConfig, logger: Logger, opened: GatewayDependencies): Services {
   const { store, kv, limitBackend } = opened;
   // First: taking the journal's lock may refuse the start, and nothing else has been set going yet.
   const usageSink = createUsageLedger(config, store.usage, logger);

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseConfig } from '../../config/load.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { buildApp } from '../../server/app.ts';
-import { createServices, openDependencies, type Services } from '../../server/services.ts';
+import { createServices, openGatewayDependencies, type Services } from '../../server/services.ts';
 import { ADMIN_PREFIX } from './plugin.ts';
 
 const MASTER = 'test-master-key-0123456789';
@@ -25,7 +25,7 @@ let doc: {
 before(async () => {
   const config = parseConfig(`storage: { database: "sqlite::memory:" }\nauth: { master_key: ${MASTER}, secret: ${'s'.repeat(40)} }\n`, {}, 'test');
   const logger = createLogger({ level: 'silent' });
-  services = createServices(config, logger, await openDependencies(config, logger, {}));
+  services = createServices(config, logger, await openGatewayDependencies(config, logger, {}));
   app = buildApp(services);
   // The admin plugin's routes are added when the app gets ready, so this hook sees every one of them.
   app.addHook('onRoute', (route) => {
