@@ -89,6 +89,15 @@ describe('master key', () => {
     for (const wrong of [undefined, '', 'sb-master-012345678', `${MASTER}x`, 'sk-sb-short']) await refuses(auth, wrong, '127.0.0.1', 401, 'invalid_api_key');
     assert.equal(calls.findKeyByHash, before);
   });
+
+  test("a master key shaped like a virtual key is still the master key, and other virtual keys still work beside it", async () => {
+    const master = generateKey().key;
+    const auth = keyAuth({ masterKey: master });
+    assert.equal(auth.authenticate(master, '203.0.113.9'), MASTER_IDENTITY);
+    const { key, record } = await newKey();
+    assert.equal((await auth.authenticate(key, '127.0.0.1')).key_id, record.id);
+    await refuses(auth, generateKey().key, '127.0.0.1', 401, 'invalid_api_key');
+  });
 });
 
 describe('virtual keys', () => {
@@ -191,6 +200,15 @@ describe('virtual keys', () => {
     await auth.authenticate(c.key, '127.0.0.1');
     assert.ok(!(auth.authenticate(a.key, '127.0.0.1') instanceof Promise), 'a was used recently and stays');
     assert.ok(auth.authenticate(b.key, '127.0.0.1') instanceof Promise, 'b was the least recently used and went');
+  });
+
+  test('past the bound of remembered key hashes, every key is still recognised (its hash is computed again)', async () => {
+    const auth = keyAuth({ maxEntries: 2 });
+    const keys = [await newKey(), await newKey(), await newKey(), await newKey()];
+    for (let round = 0; round < 2; round++) {
+      for (const { key, record } of keys) assert.equal((await auth.authenticate(key, '127.0.0.1')).key_id, record.id);
+    }
+    await refuses(auth, generateKey().key, '127.0.0.1', 401, 'invalid_api_key');
   });
 
   test('an entry older than ttlMs is served while refreshed in the background; one unused for twice that is looked up again', async () => {

@@ -1,6 +1,6 @@
 // The Fastify application: one route module per API surface, one error mapping for all of them.
 
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from './request-id.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors.ts';
 import { ClientAbortedError } from '../http/client.ts';
@@ -38,7 +38,7 @@ export function buildApp(services: Services): FastifyInstance {
     return503OnClosing: true,
     genReqId: (req) => {
       const id = req.headers['x-request-id'];
-      return typeof id === 'string' && REQUEST_ID.test(id) ? id : randomUUID();
+      return typeof id === 'string' && REQUEST_ID.test(id) ? id : timeOrderedId();
     },
   });
 

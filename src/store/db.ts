@@ -63,7 +63,7 @@ export function describeDatabase(location: DatabaseLocation): string {
   }
 }
 
-function openSqlite(filename: string): BetterSqlite3.Database {
+export function openSqlite(filename: string): BetterSqlite3.Database {
   // The database holds key hashes and sealed credentials: a directory it creates is the owner's alone.
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
   const sqlite = new BetterSqlite3(filename);

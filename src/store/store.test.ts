@@ -1,8 +1,12 @@
-// One repository suite, run against SQLite and against a real PostgreSQL (a fresh schema, dropped after; skipped with
-// the reason when no server answers on 127.0.0.1:5432).
+// One repository suite, run against SQLite (in memory, and in a file, where usage records are inserted by a thread of
+// their own) and against a real PostgreSQL (a fresh schema, dropped after; skipped with the reason when no server
+// answers on 127.0.0.1:5432).
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { postgresTestSchema } from '../../test/helpers/postgres.ts';
 import { openDatabase, type Database } from './db.ts';
@@ -15,8 +19,11 @@ import { usageRecordFixture } from '../../test/helpers/usage-record.ts';
 
 const postgres = await postgresTestSchema();
 
+const sqliteDir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
+
 const BACKENDS = [
   { name: 'SQLite', url: 'sqlite::memory:', skip: undefined, cleanup: async () => {} },
+  { name: 'SQLite file', url: `sqlite://${join(sqliteDir, 'store.db')}`, skip: undefined, cleanup: async () => rmSync(sqliteDir, { recursive: true, force: true }) },
   'skip' in postgres
     ? { name: 'PostgreSQL', url: '', skip: postgres.skip, cleanup: async () => {} }
     : { name: 'PostgreSQL', url: postgres.url, skip: undefined, cleanup: postgres.drop },

@@ -104,6 +104,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.usage.close();
     await this.#database.close();
   }
 }

@@ -2,11 +2,13 @@
 // seeds its counters from, which may span organizations (global, model and target limits). Scoped
 // (`store.tenant(org).usage`): the reports of one organization.
 
-import { sql, type Expression, type ExpressionBuilder, type Insertable, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { UsageRecord } from '../../usage/record.ts';
 import { writeTime, type DialectName } from '../dialect.ts';
-import type { Tables, UsageRecordsTable } from '../tables.ts';
+import type { Tables } from '../tables.ts';
 import type { OrgScope, StoreContext } from './scope.ts';
+import { NANO, sqliteUsageInserter, toRow } from './usage-rows.ts';
+import { UsageInsertThread } from '../usage-writer/thread.ts';
 
 /** Exact matches on the ledger's columns; absent fields do not filter. */
 export interface UsageFilter {
@@ -68,44 +70,8 @@ export interface UsageSummary {
 
 /** Rows per INSERT: 25 parameters each stays well under PostgreSQL's 65535 and SQLite's 32766. */
 const INSERT_CHUNK = 1000;
-const NANO = 1e9;
 
 const FILTER_COLUMNS = ['org_id', 'team_id', 'user_id', 'key_id', 'model', 'provider', 'provider_model'] as const satisfies readonly (keyof UsageFilter)[];
-
-// A record the database refuses would be retried forever and hold back every record behind it, so numbers are made
-// storable here: a non-finite one (NaN from a provider's odd usage) counts as 0, counts are whole.
-const real = (v: number): number => (Number.isFinite(v) ? v : 0);
-const whole = (v: number): number => Math.round(real(v));
-
-function toRow(r: UsageRecord, bool: (v: boolean) => boolean | number): Insertable<UsageRecordsTable> {
-  const cost = real(r.cost_usd);
-  return {
-    request_id: r.request_id,
-    time: writeTime(r.time),
-    org_id: r.org_id,
-    team_id: r.team_id,
-    user_id: r.user_id,
-    key_id: r.key_id,
-    surface: r.surface,
-    model: r.model,
-    provider: r.provider,
-    provider_model: r.provider_model,
-    attempts: whole(r.attempts),
-    status: whole(r.status),
-    input_tokens: whole(r.input_tokens),
-    output_tokens: whole(r.output_tokens),
-    cached_tokens: whole(r.cached_tokens),
-    cache_write_tokens: whole(r.cache_write_tokens),
-    reasoning_tokens: whole(r.reasoning_tokens),
-    cost_usd: cost,
-    cost_nano_usd: Math.round(cost * NANO),
-    priced: bool(r.priced),
-    latency_ms: real(r.latency_ms),
-    ttft_ms: r.ttft_ms === null ? null : real(r.ttft_ms),
-    cache_hit: bool(r.cache_hit),
-    estimated: bool(r.estimated),
-  };
-}
 
 /** Whole milliseconds since the epoch of the row's time: exact on both databases (SQLite keeps ISO text). */
 function epochMs(dialect: DialectName) {
@@ -123,14 +89,27 @@ export class UsageLedgerRepository {
   readonly #db: Kysely<Tables>;
   readonly #ctx: StoreContext;
 
+  #inThread: ((records: readonly UsageRecord[]) => number) | undefined;
+  #thread: UsageInsertThread | undefined;
+
   constructor(ctx: StoreContext) {
     this.#db = ctx.db;
     this.#ctx = ctx;
   }
 
+  /** Stops the insert thread, if one was started; an insert still running on it is let finish. */
+  async close(): Promise<void> {
+    await this.#thread?.close();
+  }
+
   /** Writes the records, skipping any whose request_id is already there; returns how many were new. */
   async insertMany(records: readonly UsageRecord[]): Promise<number> {
-    if (this.#ctx.sqlite) return this.#insertSqlite(this.#ctx.sqlite, records);
+    const sqlite = this.#ctx.sqlite;
+    if (sqlite) {
+      if (sqlite.memory) return (this.#inThread ??= sqliteUsageInserter(sqlite))(records);
+      // A file database: inserted by a connection on a thread of its own (store/usage-writer/), off the event loop.
+      return (this.#thread ??= new UsageInsertThread(sqlite.name)).insert(records);
+    }
     let inserted = 0;
     const bool = this.#ctx.dialect.bool;
     for (let i = 0; i < records.length; i += INSERT_CHUNK) {
@@ -143,32 +122,6 @@ export class UsageLedgerRepository {
       inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
     }
     return inserted;
-  }
-
-  #sqliteBatch: ((rows: readonly UsageRecord[]) => number) | undefined;
-
-  /**
-   * SQLite: one prepared single-row statement, run per record in one transaction. Building and preparing a 500-row
-   * INSERT through the query builder for every batch cost about a tenth of the gateway's CPU per request.
-   */
-  #insertSqlite(sqlite: NonNullable<StoreContext['sqlite']>, records: readonly UsageRecord[]): number {
-    if (records.length === 0) return 0;
-    if (!this.#sqliteBatch) {
-      const bool = this.#ctx.dialect.bool;
-      const sample = toRow(records[0]!, bool);
-      const columns = Object.keys(sample) as (keyof typeof sample)[];
-      const compiled = this.#db.insertInto('usage_records').values(sample).onConflict((oc) => oc.column('request_id').doNothing()).compile();
-      const insert = sqlite.prepare(compiled.sql);
-      this.#sqliteBatch = sqlite.transaction((rows: readonly UsageRecord[]) => {
-        let inserted = 0;
-        for (const record of rows) {
-          const row = toRow(record, bool);
-          inserted += insert.run(columns.map((column) => row[column])).changes;
-        }
-        return inserted;
-      });
-    }
-    return this.#sqliteBatch(records);
   }
 
   /**
