@@ -49,6 +49,7 @@ export const providerSchema = z
 export const COMMON_PROVIDER_FIELDS = new Set(Object.keys(providerSchema.shape));
 
 export const STRATEGIES = ['fallback', 'weighted', 'round-robin', 'least-busy', 'latency', 'cost'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
 
 export const targetSchema = z
   .object({

@@ -11,6 +11,7 @@ import type { CredentialResolver } from '../identity/provider-credentials.ts';
 import type { StreamReader, StreamTranslator, UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
+import { observeLatency } from '../routing/strategies.ts';
 import { ByteStream } from './byte-stream.ts';
 import type { RequestContext } from './context.ts';
 import { asFloatRequest, needsPacking, packBase64 } from './embeddings-encoding.ts';
@@ -27,6 +28,22 @@ function header(value: string | string[] | undefined): string | undefined {
  */
 function canTryNext(err: unknown): boolean {
   return err instanceof GatewayError && (err.status === 401 || err.status === 403 || err.status === 408 || err.status === 429 || err.status >= 500);
+}
+
+/** What a failed attempt adds to the target's latency figure. */
+const FAILURE_PENALTY_MS = 5_000;
+
+/** Which target answered, after how many attempts, and whether it was a fallback: on every surface's answer. */
+function announce(ctx: RequestContext, target: Target, fallback: boolean): void {
+  const response = ctx.response;
+  if (!response) return;
+  response.setHeader('x-switchboard-attempts', String(ctx.attempts));
+  if (fallback) response.setHeader('x-switchboard-fallback', 'true');
+  try {
+    response.setHeader('x-switchboard-target', `${target.provider.name}/${target.model}`);
+  } catch {
+    // A model id a client addressed directly may hold what a header cannot (control characters): left out.
+  }
 }
 
 /** A 2xx answer being read; `release` stops the provider's total_ms clock once its body is done with. */
@@ -116,19 +133,33 @@ export class ProviderCaller {
         if (i === targets.length - 1) throw failed ?? refused;
         continue;
       }
+      const stats = target.stats;
+      stats.inFlight++;
+      const startedAt = performance.now();
       try {
         if (target.adapter.authorize) call = await target.adapter.authorize(call, target.provider);
         const { response, release } = await this.client.send(call, target.provider, ctx.abort);
         sent = { response, release, target };
-        if (response.statusCode < 300) return await accept(sent);
+        if (response.statusCode < 300) {
+          const accepted = await accept(sent);
+          observeLatency(stats, performance.now() - startedAt);
+          // Still in flight until the request ends (a stream, until its last byte): the route stage's after ends it.
+          ctx.busy = stats;
+          announce(ctx, target, i > 0);
+          return accepted;
+        }
         const body = await this.text(sent, ctx);
         throw target.adapter.parseError(response.statusCode, body, header(response.headers['retry-after']), target.provider.name);
       } catch (err) {
+        if (ctx.busy !== stats) stats.inFlight--;
+        const retryable = canTryNext(err);
+        // For the latency strategy, a provider's failure counts as a very slow answer.
+        if (retryable) observeLatency(stats, performance.now() - startedAt + FAILURE_PENALTY_MS);
         // A provider's failed answer that was still billed says what it consumed.
         if (err instanceof GatewayError && err.usage) ctx.usage = err.usage;
         sent?.release();
         if (sent && !sent.response.body.destroyed) sent.response.body.destroy();
-        if (i === targets.length - 1 || !canTryNext(err)) throw err;
+        if (i === targets.length - 1 || !retryable) throw err;
         failed = err;
       }
     }

@@ -1,5 +1,6 @@
 // What the pipeline knows about one request while it runs; stages read and fill it.
 
+import type { TargetStats } from '../routing/strategies.ts';
 import type { GatewayError } from '../core/errors.ts';
 import type { RequestAbort } from '../http/abort.ts';
 import type { Identity } from '../identity/identity.ts';
@@ -67,6 +68,8 @@ export interface RequestContext {
   /** What the limits stage took from counters, given back or topped up once the real usage is known. */
   reservation: Reservation | undefined;
   response: HeaderSink | undefined;
+  /** The answering target's figures while this request still counts as in flight on it (until the route stage's after). */
+  busy: TargetStats | undefined;
 }
 
 /**
@@ -100,5 +103,6 @@ export function newContext(
     sizing: init.sizing,
     reservation: undefined,
     response: init.response,
+    busy: undefined,
   };
 }

@@ -6,37 +6,51 @@ import { modelNotFound } from '../core/errors.ts';
 import type { ModelObject } from '../core/types.ts';
 import { PROVIDER_TYPES } from '../providers/registry.ts';
 import type { ProviderAdapter, ProviderConfig } from '../providers/types.ts';
+import { Pricing } from '../usage/pricing.ts';
+import { newTargetStats, orderer, type Orderer, type TargetStats } from './strategies.ts';
 
 export interface Target {
   provider: ProviderConfig;
   adapter: ProviderAdapter;
   /** The model id sent upstream. */
   model: string;
+  /** Live figures the strategies choose by (in flight, latency); shared by tenant copies of the target. */
+  stats: TargetStats;
 }
 
 export interface Route {
   /** The name the client used. */
   name: string;
   strategy: string;
-  /** In the order they are tried. */
+  /** In the order they are tried: configured order, or (from pick) the strategy's order for one request. */
   targets: Target[];
 }
 
+export interface RouterOptions {
+  /** The cost strategy's price table; without it every target counts as unpriced. */
+  pricing?: Pricing;
+  random?: () => number;
+  now?: () => number;
+}
+
 export class Router {
-  private readonly routes = new Map<string, Route>();
+  private readonly routes = new Map<string, { route: Route; order: Orderer }>();
   private readonly providers: Map<string, ProviderConfig>;
   private readonly listed: ModelObject[] = [];
   private readonly created: number;
 
-  constructor(config: GatewayConfig, created = Math.floor(Date.now() / 1000)) {
+  constructor(config: GatewayConfig, created = Math.floor(Date.now() / 1000), opts: RouterOptions = {}) {
     this.providers = config.providers;
     this.created = created;
+    const pricing = opts.pricing ?? new Pricing();
     for (const model of config.models) {
-      this.routes.set(model.name, {
+      const route: Route = {
         name: model.name,
         strategy: model.strategy,
         targets: model.targets.map((t) => this.target(this.providers.get(t.provider)!, t.model)),
-      });
+      };
+      const weights = model.targets.map((t) => t.weight ?? 1);
+      this.routes.set(model.name, { route, order: orderer(model.strategy, route, weights, { ...opts, pricing }) });
       this.listed.push({ id: model.name, object: 'model', created, owned_by: 'switchboard' });
     }
     for (const provider of this.providers.values()) {
@@ -47,7 +61,7 @@ export class Router {
   }
 
   private target(provider: ProviderConfig, model: string): Target {
-    return { provider, adapter: PROVIDER_TYPES[provider.type]!.adapter, model };
+    return { provider, adapter: PROVIDER_TYPES[provider.type]!.adapter, model, stats: newTargetStats() };
   }
 
   /** Not cached: the name comes from the client, and a map keyed by it would grow without bound. */
@@ -61,8 +75,17 @@ export class Router {
    */
   resolve(name: string): Route {
     const known = this.routes.get(name);
-    if (known) return known;
+    if (known) return known.route;
+    return this.unconfigured(name);
+  }
 
+  /** The route for one request: resolved, with its targets in the order its strategy picks this time. */
+  pick(name: string): Route {
+    const known = this.routes.get(name);
+    return known ? known.order(known.route) : this.unconfigured(name);
+  }
+
+  private unconfigured(name: string): Route {
     const slash = name.indexOf('/');
     if (slash > 0) {
       const provider = this.providers.get(name.slice(0, slash));

@@ -103,10 +103,10 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Ga
   // First: taking the journal's lock may refuse the start, and nothing else has been set going yet.
   const usageSink = createUsageLedger(config, store.usage, logger);
   const keyring = new Keyring(opened.secrets.current, opened.secrets.previous);
-  const router = new Router(config);
+  const pricing = new Pricing(config.pricing.models);
+  const router = new Router(config, undefined, { pricing });
   const client = new UpstreamClient();
   const secrets = new SecretBox(keyring);
-  const pricing = new Pricing(config.pricing.models);
   const credentials = new CredentialResolver({ store, kv, secrets, logger });
   const keyAuth = new KeyAuth({
     masterKey: config.auth.master_key,

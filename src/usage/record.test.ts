@@ -1,3 +1,4 @@
+import { newTargetStats } from '../routing/strategies.ts';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../core/errors.ts';
@@ -41,6 +42,7 @@ const target = (type: string, model: string): Target => ({
   },
   adapter: PROVIDER_TYPES[type]!.adapter,
   model,
+  stats: newTargetStats(),
 });
 
 function answered(): RequestContext {

@@ -5,31 +5,28 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
-import { accessLogLine, startGateway, type RunningGateway } from '../helpers/gateway.ts';
+import { type FakeProviders } from '../fake-providers/server.ts';
+import { accessLogLine, type RunningGateway } from '../helpers/gateway.ts';
+import { startFakeGateway } from '../helpers/fake-gateway.ts';
 
 let fake: FakeProviders;
 let gateway: RunningGateway;
 let client: OpenAI;
+let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  fake = await startFakeProviders();
-  gateway = await startGateway({
-    config: `
+  ({ fake, gateway, client, stop } = await startFakeGateway(
+    (url) => `
 logging: { level: debug }
 providers:
-  openai: { type: openai, api_key: k, base_url: "${fake.url}/openai/v1" }
+  openai: { type: openai, api_key: k, base_url: "${url}/openai/v1" }
 pricing:
   models:
     "openai/my-fine-tune": { input_per_mtok: 2, output_per_mtok: 4 }
-`,
-  });
-  client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'local', maxRetries: 0 });
+`, { apiKey: 'local' },
+  ));
 });
-after(async () => {
-  await gateway.stop();
-  await fake.close();
-});
+after(() => stop?.());
 
 async function chat(model: string) {
   fake.script({ text: 'priced', usage: { input: 1000, output: 500 } }, { provider: 'openai' });

@@ -5,24 +5,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { startFakeProviders, type FakeProviders, type RecordedRequest } from '../fake-providers/server.ts';
-import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
+import { type FakeProviders, type RecordedRequest } from '../fake-providers/server.ts';
+import type { RunningGateway } from '../helpers/gateway.ts';
+import { startFakeGateway } from '../helpers/fake-gateway.ts';
 
 let fake: FakeProviders;
 let gateway: RunningGateway;
 let client: OpenAI;
+let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  fake = await startFakeProviders();
-  gateway = await startGateway({
-    config: `
+  ({ fake, gateway, client, stop } = await startFakeGateway(
+    (url) => `
 server: { body_limit: 256kb }
 logging: { level: warn }
 providers:
-  openai: { type: openai, api_key: sk-openai-fake, base_url: "${fake.url}/openai/v1" }
-  anthropic: { type: anthropic, api_key: sk-ant-fake, base_url: "${fake.url}/anthropic" }
-  gemini: { type: gemini, api_key: gemini-fake, base_url: "${fake.url}/gemini" }
-  local: { type: vllm, base_url: "${fake.url}/openai/v1" }
+  openai: { type: openai, api_key: sk-openai-fake, base_url: "${url}/openai/v1" }
+  anthropic: { type: anthropic, api_key: sk-ant-fake, base_url: "${url}/anthropic" }
+  gemini: { type: gemini, api_key: gemini-fake, base_url: "${url}/gemini" }
+  local: { type: vllm, base_url: "${url}/openai/v1" }
 models:
   - name: resilient
     strategy: fallback
@@ -30,13 +31,9 @@ models:
       - { provider: openai, model: gpt-4o-mini }
       - { provider: anthropic, model: claude-sonnet-4-5 }
 `,
-  });
-  client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-client', maxRetries: 0 });
+  ));
 });
-after(async () => {
-  await gateway?.stop();
-  await fake?.close();
-});
+after(() => stop?.());
 
 const MODELS = {
   openai: 'openai/gpt-4o-mini',

@@ -1,15 +1,8 @@
 // One fake-provider server and one real gateway process configured with every provider type in front of it.
 
-import OpenAI from 'openai';
-import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
-import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
+import { startFakeGateway, type FakeGateway } from '../helpers/fake-gateway.ts';
 
-export interface E2E {
-  fake: FakeProviders;
-  gateway: RunningGateway;
-  client: OpenAI;
-  stop(): Promise<void>;
-}
+export type E2E = FakeGateway;
 
 export const PROVIDER_MODELS = {
   openai: 'openai/gpt-4o-mini',
@@ -17,18 +10,18 @@ export const PROVIDER_MODELS = {
   gemini: 'gemini/gemini-2.5-flash',
 } as const;
 
-export async function startE2E(): Promise<E2E> {
-  const fake = await startFakeProviders();
-  const config = `
+export function startE2E(): Promise<E2E> {
+  return startFakeGateway(
+    (url) => `
 server: { body_limit: 256kb }
 logging: { level: warn }
 providers:
-  openai: { type: openai, api_key: \${FAKE_OPENAI_KEY}, base_url: "${fake.url}/openai/v1", models: [gpt-4o-mini, text-embedding-3-small] }
-  anthropic: { type: anthropic, api_key: sk-ant-fake, base_url: "${fake.url}/anthropic" }
-  gemini: { type: gemini, api_key: gemini-fake, base_url: "${fake.url}/gemini" }
-  local: { type: vllm, base_url: "${fake.url}/openai/v1" }
-  impatient: { type: openai, api_key: k, base_url: "${fake.url}/openai/v1", timeouts: { first_byte_ms: 400, idle_ms: 400 } }
-  bounded: { type: openai, api_key: k, base_url: "${fake.url}/openai/v1", timeouts: { total_ms: 600 } }
+  openai: { type: openai, api_key: \${FAKE_OPENAI_KEY}, base_url: "${url}/openai/v1", models: [gpt-4o-mini, text-embedding-3-small] }
+  anthropic: { type: anthropic, api_key: sk-ant-fake, base_url: "${url}/anthropic" }
+  gemini: { type: gemini, api_key: gemini-fake, base_url: "${url}/gemini" }
+  local: { type: vllm, base_url: "${url}/openai/v1" }
+  impatient: { type: openai, api_key: k, base_url: "${url}/openai/v1", timeouts: { first_byte_ms: 400, idle_ms: 400 } }
+  bounded: { type: openai, api_key: k, base_url: "${url}/openai/v1", timeouts: { total_ms: 600 } }
   nowhere: { type: openai, api_key: k, base_url: "http://127.0.0.1:9/v1", timeouts: { connect_ms: 1000 } }
 models:
   - name: smart
@@ -40,16 +33,7 @@ models:
       - { provider: gemini, model: gemini-2.5-flash }
   - name: embed
     targets: [{ provider: gemini, model: gemini-embedding-001 }]
-`;
-  const gateway = await startGateway({ config, env: { FAKE_OPENAI_KEY: 'sk-openai-fake' } });
-  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-client', maxRetries: 0 });
-  return {
-    fake,
-    gateway,
-    client,
-    async stop() {
-      await gateway.stop();
-      await fake.close();
-    },
-  };
+`,
+    { env: { FAKE_OPENAI_KEY: 'sk-openai-fake' } },
+  );
 }

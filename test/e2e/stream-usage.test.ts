@@ -5,30 +5,27 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
-import { accessLogLine, startGateway, type RunningGateway } from '../helpers/gateway.ts';
+import { type FakeProviders } from '../fake-providers/server.ts';
+import { accessLogLine, type RunningGateway } from '../helpers/gateway.ts';
+import { startFakeGateway } from '../helpers/fake-gateway.ts';
 
 let fake: FakeProviders;
 let gateway: RunningGateway;
 let client: OpenAI;
+let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  fake = await startFakeProviders();
-  gateway = await startGateway({
-    config: `
+  ({ fake, gateway, client, stop } = await startFakeGateway(
+    (url) => `
 logging: { level: debug }
 providers:
-  openai: { type: openai, api_key: k, base_url: "${fake.url}/openai/v1" }
-  anthropic: { type: anthropic, api_key: k, base_url: "${fake.url}/anthropic" }
-  gemini: { type: gemini, api_key: k, base_url: "${fake.url}/gemini" }
-`,
-  });
-  client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'local', maxRetries: 0 });
+  openai: { type: openai, api_key: k, base_url: "${url}/openai/v1" }
+  anthropic: { type: anthropic, api_key: k, base_url: "${url}/anthropic" }
+  gemini: { type: gemini, api_key: k, base_url: "${url}/gemini" }
+`, { apiKey: 'local' },
+  ));
 });
-after(async () => {
-  await gateway.stop();
-  await fake.close();
-});
+after(() => stop?.());
 
 const loggedUsage = async (requestId: string) => (await accessLogLine(gateway, requestId))?.usage as Record<string, number> | undefined;
 

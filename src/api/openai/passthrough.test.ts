@@ -1,3 +1,4 @@
+import { newTargetStats } from '../../routing/strategies.ts';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../../core/errors.ts';
@@ -20,7 +21,7 @@ function target(type: string, name = type): Target {
     models: [],
     options: {},
   };
-  return { provider, adapter: PROVIDER_TYPES[type]!.adapter, model: 'm' };
+  return { provider, adapter: PROVIDER_TYPES[type]!.adapter, model: 'm', stats: newTargetStats() };
 }
 
 const OPERATIONS: OpenAIOperation[] = ['completions', 'images', 'transcriptions', 'speech', 'moderations'];

@@ -1,4 +1,5 @@
-// Resolves the client's model name into targets before anything else needs them.
+// Resolves the client's model name into targets, in the order the route's strategy picks for this request, before
+// anything else needs them. Afterwards, the target that answered is no longer busy with this request.
 
 import type { Router } from '../../routing/router.ts';
 import type { Stage } from '../stages.ts';
@@ -7,7 +8,14 @@ export function routeStage(router: Router): Stage {
   return {
     name: 'route',
     before(ctx) {
-      ctx.route = router.resolve(ctx.model);
+      ctx.route = router.pick(ctx.model);
+    },
+    after(ctx) {
+      const busy = ctx.busy;
+      if (busy) {
+        busy.inFlight--;
+        ctx.busy = undefined;
+      }
     },
   };
 }
