@@ -30,6 +30,11 @@ models:
       - { provider: openai, model: gpt-4o-mini }
       - { provider: anthropic, model: claude-haiku-4-5 }
       - { provider: gemini, model: gemini-2.5-flash }
+  - name: idle
+    strategy: least-busy
+    targets:
+      - { provider: openai, model: gpt-4o-mini }
+      - { provider: gemini, model: gemini-2.5-flash }
   - name: fast
     strategy: latency
     targets:
@@ -88,6 +93,26 @@ test('round-robin: targets take turns, streams included', async () => {
   const cycle = ['openai/gpt-4o-mini', 'anthropic/claude-haiku-4-5', 'gemini/gemini-2.5-flash'];
   const start = cycle.indexOf(targets[0]!);
   assert.deepEqual(targets, [0, 1, 2, 3, 4, 5].map((i) => cycle[(start + i) % 3]));
+});
+
+test('least-busy: a request goes where fewer are in flight, and a finished or failed request stops counting', async () => {
+  // Nothing in flight: configured order breaks the tie.
+  assert.equal((await ask('idle')).target, 'openai/gpt-4o-mini');
+  e.fake.fault({ kind: 'latency', ms: 400 }, { provider: 'openai' });
+  const slow = ask('idle', true);
+  // The slow request has reached openai before the next one is sent.
+  for (let i = 0; !e.fake.received.some((r) => r.provider === 'openai' && r.body.stream === true); i++) {
+    assert.ok(i < 200, 'the slow request never reached openai');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal((await ask('idle')).target, 'gemini/gemini-2.5-flash');
+  assert.equal((await slow).target, 'openai/gpt-4o-mini');
+  // Both finished (one streamed): openai is first again.
+  assert.equal((await ask('idle')).target, 'openai/gpt-4o-mini');
+  // A failed attempt stops counting too: after the fallback, openai still comes first.
+  e.fake.fault({ kind: 'status', status: 500 }, { provider: 'openai' });
+  assert.equal((await ask('idle')).fallback, 'true');
+  assert.equal((await ask('idle')).target, 'openai/gpt-4o-mini');
 });
 
 test('latency: traffic moves to the faster target', async () => {
