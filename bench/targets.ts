@@ -3,7 +3,6 @@
 import { Redis } from 'ioredis';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BENCH_DIR, REPO_ROOT, TSX } from './paths.ts';
@@ -13,6 +12,7 @@ import { generateKey, hashKey } from '../src/identity/keys.ts';
 import { Keyring } from '../src/identity/secrets.ts';
 import { openStore } from '../src/store/store.ts';
 import type { TargetName } from './types.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 
 /** Host and port as servers print them, stopping before any quote or bracket a JSON log line would wrap them in. */
 const URL_PATTERN = 'http://[\\w.-]+:\\d+';
@@ -213,13 +213,3 @@ async function startPortkey(upstream: Upstream): Promise<Target> {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

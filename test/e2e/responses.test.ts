@@ -6,16 +6,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { type FakeProviders, type RecordedRequest } from '../fake-providers/server.ts';
-import type { RunningGateway } from '../helpers/gateway.ts';
 import { startFakeGateway } from '../helpers/fake-gateway.ts';
 
 let fake: FakeProviders;
-let gateway: RunningGateway;
 let client: OpenAI;
 let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  ({ fake, gateway, client, stop } = await startFakeGateway(
+  ({ fake, client, stop } = await startFakeGateway(
     (url) => `
 server: { body_limit: 256kb }
 logging: { level: warn }

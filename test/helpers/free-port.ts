@@ -1,0 +1,15 @@
+// A TCP port on 127.0.0.1 that nothing listens on right now, for servers that only take a fixed port (PostgreSQL's
+// initdb cluster, the Portkey gateway in the benchmark).
+
+import { createServer } from 'node:net';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
