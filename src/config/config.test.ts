@@ -194,3 +194,42 @@ budgets:
   assert.ok(found.some((p) => p.startsWith('limits.rules[3].limits.queue_ms')), found.join('\n'));
   assert.ok(found.some((p) => p.startsWith('budgets.alerts.webhooks[0].url')), found.join('\n'));
 });
+
+test('routing: retries default to one attempt per target, a model overrides fields, and retry_on takes statuses and classes', () => {
+  const config = parseConfig(
+    `
+providers:
+  a: { type: openai, api_key: k }
+routing:
+  retry: { max_backoff_ms: 2000 }
+models:
+  - name: m
+    retry: { max_attempts: 4, retry_on: [503, timeout] }
+    fallback_on: [context_window_exceeded]
+    targets: [{ provider: a, model: x, timeouts: { first_byte_ms: 500 } }]
+`,
+    {},
+    'x.yaml',
+  );
+  assert.equal(config.routing.retry.max_attempts, 1);
+  assert.deepEqual(config.routing.retry.retry_on, { statuses: new Set([429]), classes: new Set(['5xx', 'timeout', 'connection']) });
+  assert.equal(config.routing.circuit_breaker.enabled, true);
+  assert.deepEqual(config.models[0]!.retry, { max_attempts: 4, retry_on: { statuses: new Set([503]), classes: new Set(['timeout']) } });
+  assert.deepEqual(config.models[0]!.targets[0]!.timeouts, { first_byte_ms: 500 });
+  assert.throws(
+    () => parseConfig('models:\n  - name: m\n    retry: { retry_on: [sometimes] }\n    targets: [{ provider: a, model: x }]\nproviders:\n  a: { type: openai, api_key: k }\n', {}, 'x.yaml'),
+    (err: ConfigError) => err.problems[0]!.path.startsWith('models[0].retry.retry_on'),
+  );
+});
+
+test('a key pool: api_keys as strings or weighted entries, and never beside api_key', () => {
+  const config = parseConfig('providers:\n  a: { type: openai, api_keys: [k1, { key: k2, weight: 3 }] }\n', {}, 'x.yaml');
+  const a = config.providers.get('a')!;
+  assert.deepEqual(a.api_keys, [{ key: 'k1', weight: 1 }, { key: 'k2', weight: 3 }]);
+  assert.equal(a.api_key, 'k1');
+  assert.equal(a.key_cooldown_ms, 60_000);
+  assert.throws(
+    () => parseConfig('providers:\n  a: { type: openai, api_key: k, api_keys: [k1] }\n', {}, 'x.yaml'),
+    (err: ConfigError) => err.problems[0]!.path === 'providers.a.api_keys' && /not both/.test(err.problems[0]!.message),
+  );
+});

@@ -36,6 +36,7 @@ export interface GatewayConfig {
   storage: NonNullable<Config['storage']>;
   providers: Map<string, ProviderConfig>;
   models: ModelEntry[];
+  routing: Config['routing'];
   pricing: Config['pricing'];
   limits: Config['limits'];
   budgets: Config['budgets'];
@@ -91,8 +92,13 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
     }
     const options = parsedOptions.data as Record<string, unknown>;
     // An api_key the provider would not use (Vertex's service accounts, Azure with Entra) is a mistake, not a fallback.
-    if (entry.api_key && type.takes_api_key?.(options) === false) {
-      at(['providers', name, 'api_key'], `a provider of type '${entry.type}' configured this way does not authenticate with api_key; remove it`);
+    const keyField = entry.api_keys ? 'api_keys' : 'api_key';
+    if ((entry.api_key || entry.api_keys) && type.takes_api_key?.(options) === false) {
+      at(['providers', name, keyField], `a provider of type '${entry.type}' configured this way does not authenticate with ${keyField}; remove it`);
+      continue;
+    }
+    if (entry.api_key && entry.api_keys) {
+      at(['providers', name, 'api_keys'], 'set api_key or api_keys, not both');
       continue;
     }
     const base_url = entry.base_url ?? type.base_url ?? type.default_base_url?.(options);
@@ -104,7 +110,9 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
       name,
       type: entry.type,
       options,
-      api_key: entry.api_key,
+      // With a pool, the first key stands for the provider wherever one key is enough; calls draw from the pool.
+      api_key: entry.api_key ?? entry.api_keys?.[0]!.key,
+      ...(entry.api_keys && { api_keys: entry.api_keys, key_cooldown_ms: entry.key_cooldown_ms }),
       base_url,
       headers: entry.headers,
       timeouts: entry.timeouts,
@@ -141,8 +149,8 @@ function build(value: unknown, source: string, lineOf: LineOf): GatewayConfig {
   const { providers, problems } = resolve(parsed.data, lineOf);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const warnings: ConfigProblem[] = [];
-  const { server, logging, auth, admin, storage = {}, models, pricing, limits, budgets, usage } = parsed.data;
-  return { source, server, logging, auth, admin, storage, providers, models, pricing, limits, budgets, usage, warnings };
+  const { server, logging, auth, admin, storage = {}, models, routing, pricing, limits, budgets, usage } = parsed.data;
+  return { source, server, logging, auth, admin, storage, providers, models, routing, pricing, limits, budgets, usage, warnings };
 }
 
 /** Parses YAML text. `source` names the file in messages. */

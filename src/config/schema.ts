@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { LIMIT_SCOPES, limitValuesSchema } from '../limits/rules.ts';
+import { RETRY_CLASSES, type RetryClass } from '../routing/retry.ts';
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -35,6 +36,13 @@ export const providerSchema = z
   .object({
     type: z.string().min(1, 'a provider needs a type'),
     api_key: z.string().optional(),
+    // A pool of keys spread by weight instead of one api_key: a key the provider answers 429 rests for key_cooldown_ms
+    // (or as long as the provider's Retry-After asks) while the others carry on.
+    api_keys: z
+      .array(z.union([z.string().min(1).transform((key) => ({ key, weight: 1 })), z.object({ key: z.string().min(1), weight: z.coerce.number<unknown>().positive().default(1) }).strict()]))
+      .min(1)
+      .optional(),
+    key_cooldown_ms: durationMs.default(60_000),
     base_url: z.url({ protocol: /^https?$/, error: 'base_url must be an absolute http(s) URL' }).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     timeouts: timeoutsSchema.prefault({}),
@@ -56,14 +64,66 @@ export const targetSchema = z
     provider: z.string().min(1),
     model: z.string().min(1),
     weight: z.coerce.number<unknown>().positive().optional(),
+    // Tighter (or looser) limits for this model than its provider's: a small model that should answer fast. The fields
+    // left out keep the provider's values (partial() would fill them with the defaults).
+    timeouts: z
+      .object({ connect_ms: durationMs.optional(), first_byte_ms: durationMs.optional(), idle_ms: durationMs.optional(), total_ms: durationMs.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
+
+const retryFields = {
+  // Attempts on one target, the first included; then the next target is tried.
+  max_attempts: z.coerce.number<unknown>().int().min(1).max(10),
+  initial_backoff_ms: z.coerce.number<unknown>().int().nonnegative(),
+  max_backoff_ms: z.coerce.number<unknown>().int().nonnegative(),
+  retry_on: z
+    .array(z.union([z.enum(RETRY_CLASSES), z.coerce.number<unknown>().int().min(400).max(599)]), {
+      error: `expected a list of statuses (429, 503, …) and ${RETRY_CLASSES.join(', ')}`,
+    })
+    .transform((list) => ({
+      statuses: new Set(list.filter((x): x is number => typeof x === 'number')),
+      classes: new Set(list.filter((x): x is RetryClass => typeof x === 'string')),
+    })),
+};
+
+/** Defaults: one attempt per target (fallback only), as before retries existed; operators opt in to waiting. */
+export const retrySchema = z
+  .object({
+    max_attempts: retryFields.max_attempts.default(1),
+    initial_backoff_ms: retryFields.initial_backoff_ms.default(200),
+    max_backoff_ms: retryFields.max_backoff_ms.default(10_000),
+    retry_on: retryFields.retry_on.prefault([429, '5xx', 'timeout', 'connection']),
+  })
+  .strict();
+
+export const FALLBACK_REASONS = ['context_window_exceeded', 'content_filter'] as const;
 
 export const modelSchema = z
   .object({
     name: z.string().min(1),
     strategy: z.enum(STRATEGIES).default('fallback'),
     targets: z.array(targetSchema).min(1, 'a model needs at least one target'),
+    // Fields set here replace routing.retry's for this model.
+    retry: z.object(retryFields).partial().strict().optional(),
+    // Answers that are failures of one model, not of the request, and that another target may not give.
+    fallback_on: z.array(z.enum(FALLBACK_REASONS)).default([]),
+  })
+  .strict();
+
+export const circuitBreakerSchema = z
+  .object({
+    enabled: flag.default(true),
+    // Opens after this many failures in a row (0: rule off) ...
+    consecutive_failures: z.coerce.number<unknown>().int().nonnegative().default(5),
+    // ... or once failures reach this share of the window's requests (0: rule off), with at least min_requests in it.
+    error_rate: z.coerce.number<unknown>().min(0).max(1).default(0.5),
+    min_requests: z.coerce.number<unknown>().int().positive().default(20),
+    window_ms: durationMs.default(60_000),
+    // How long an open circuit skips its target before letting half_open_requests probes through.
+    cooldown_ms: durationMs.default(30_000),
+    half_open_requests: z.coerce.number<unknown>().int().positive().default(1),
   })
   .strict();
 
@@ -164,6 +224,13 @@ export const configSchema = z
       .prefault({}),
     providers: z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'provider names may use letters, digits, _ . -'), providerSchema).default({}),
     models: z.array(modelSchema).default([]),
+    routing: z
+      .object({
+        retry: retrySchema.prefault({}),
+        circuit_breaker: circuitBreakerSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
     pricing: z
       .object({
         // Keyed "<provider>/<model>" with the configured provider name (openai/gpt-4o, local/llama-3-70b), as clients

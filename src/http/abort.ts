@@ -4,6 +4,7 @@
 // proxied request's CPU (measured with the benchmark's per-request CPU time).
 
 import { EventEmitter } from 'node:events';
+import { TotalTimeout } from './client.ts';
 
 export class RequestAbort extends EventEmitter {
   aborted = false;
@@ -14,6 +15,17 @@ export class RequestAbort extends EventEmitter {
     this.aborted = true;
     this.reason = reason;
     this.emit('abort');
+  }
+
+  /**
+   * Clears an abort that ended one attempt only: a provider's total_ms. The route's next attempt (another target, a
+   * retry) gets the switch back; a client that left stays gone.
+   */
+  rearm(): void {
+    if (this.reason instanceof TotalTimeout) {
+      this.aborted = false;
+      this.reason = undefined;
+    }
   }
 }
 

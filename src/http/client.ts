@@ -51,7 +51,8 @@ export class UpstreamClient {
   private readonly deadlines = new Deadlines();
 
   private pool(provider: ProviderConfig, origin: string): Pool {
-    const key = `${provider.name} ${origin}`;
+    // A target may connect with its own connect_ms (routing: targets[].timeouts), and a pool connects with one.
+    const key = `${provider.name} ${origin} ${provider.timeouts.connect_ms}`;
     let pool = this.pools.get(key);
     if (!pool) {
       pool = new Pool(origin, {

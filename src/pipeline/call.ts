@@ -6,11 +6,14 @@
 import { badUpstreamResponse, GatewayError } from '../core/errors.ts';
 import { parseJson } from '../core/json-text.ts';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../core/types.ts';
+import { sleepUnlessAborted } from '../http/abort.ts';
 import { transportError, type UpstreamClient, type UpstreamResponse } from '../http/client.ts';
 import type { CredentialResolver } from '../identity/provider-credentials.ts';
 import type { StreamReader, StreamTranslator, UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
+import { fallsBack, filteredAnswer } from '../routing/fallback-on.ts';
+import { isRetryable, retryAfterMs, retryDelayMs } from '../routing/retry.ts';
 import { observeLatency } from '../routing/strategies.ts';
 import { ByteStream } from './byte-stream.ts';
 import type { RequestContext } from './context.ts';
@@ -72,6 +75,30 @@ export function streamTranslator(target: Target, req: ChatRequest): StreamTransl
   });
 }
 
+/** A failure that says the target is unwell (a 5xx, a timeout, a broken connection), for its circuit. */
+function failsHealth(err: unknown): boolean {
+  return err instanceof GatewayError && err.provider !== undefined && (err.status >= 500 || err.status === 408);
+}
+
+/** Every key of the target's pool rests after 429s: the provider is out of capacity for now. */
+function keysResting(target: Target): GatewayError {
+  const seconds = Math.max(1, Math.ceil(target.keys!.pool.nextAvailableInMs() / 1000));
+  return new GatewayError(429, 'rate_limit_error', `${target.provider.name}: every API key in the pool is cooling down after rate limiting`, {
+    code: 'keys_cooling_down',
+    provider: target.provider.name,
+    headers: { 'retry-after': String(seconds) },
+  });
+}
+
+/** Every target of the route was skipped because its circuit is open. */
+function allOpen(route: string, skipped: Target[]): GatewayError {
+  const seconds = Math.max(1, Math.ceil(Math.min(...skipped.map((t) => t.circuit!.retryInMs())) / 1000));
+  return new GatewayError(503, 'upstream_error', `No target of '${route}' is available: the circuit is open for ${skipped.map((t) => t.id).join(', ')} after repeated failures`, {
+    code: 'circuit_open',
+    headers: { 'retry-after': String(seconds) },
+  });
+}
+
 /** A target's refusal to build the request (its provider lacks the operation or a parameter), not a failure. */
 function refusedHere(err: unknown): boolean {
   return err instanceof GatewayError && err.status === 400 && (err.code === 'unsupported_operation' || err.code === 'unsupported_parameter');
@@ -95,74 +122,114 @@ export class ProviderCaller {
   }
 
   /**
-   * Tries each target in turn. `accept` reads as much of a 2xx answer as must be sound before the client sees
-   * anything (the whole body, or a stream's first real chunk); a failure up to that point moves on to the next target.
+   * Tries each target in turn, each up to the route's retry policy allows. `accept` reads as much of a 2xx answer as
+   * must be sound before the client sees anything (the whole body, or a stream's first real chunk); a failure up to
+   * that point is retried or moves on to the next target. `more` tells `accept` whether another target is left.
    */
-  private async attempt<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, accept: (sent: Sent) => Promise<T>): Promise<T> {
-    const targets = ctx.route!.targets;
+  private async attempt<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, accept: (sent: Sent, more: boolean) => Promise<T>): Promise<T> {
+    const { targets, policy } = ctx.route!;
     // Master and local requests belong to no organization and use the configured keys as they are.
     const orgId = ctx.identity?.org_id;
     let refused: unknown;
     let failed: unknown;
-    for (let i = 0; ; i++) {
-      let target = targets[i]!;
-      ctx.target = target;
-      ctx.attempts++;
-      if (orgId !== undefined) {
-        try {
-          const tenant = this.tenantTarget(orgId, target);
-          target = ctx.target = tenant instanceof Promise ? await tenant : tenant;
-        } catch (err) {
-          // The organization's credential for this provider is unusable (or unreadable): like a provider refusing a
-          // key, a failure another target may not have.
-          if (i === targets.length - 1 || !canTryNext(err)) throw err;
-          failed = err;
-          continue;
+    let skipped: Target[] | undefined;
+    for (let i = 0; i < targets.length; i++) {
+      const more = i < targets.length - 1;
+      const configured = targets[i]!;
+      const circuit = configured.circuit;
+      for (let retry = 0; ; ) {
+        if (circuit && !circuit.acquire()) {
+          (skipped ??= []).push(configured);
+          break;
         }
-      }
-      let sent: Sent | undefined;
-      let call: UpstreamCall;
-      try {
-        call = build(target);
-      } catch (err) {
-        // This target cannot serve the request as asked (an operation or parameter its provider lacks); another may.
-        // The first such refusal is what the client hears if none can.
-        if (!refusedHere(err)) throw err;
-        refused ??= err;
-        // A provider that failed earlier says more about why nothing answered than a refusal does.
-        if (i === targets.length - 1) throw failed ?? refused;
-        continue;
-      }
-      const stats = target.stats;
-      stats.inFlight++;
-      const startedAt = performance.now();
-      try {
-        if (target.adapter.authorize) call = await target.adapter.authorize(call, target.provider);
-        const { response, release } = await this.client.send(call, target.provider, ctx.abort);
-        sent = { response, release, target };
-        if (response.statusCode < 300) {
-          const accepted = await accept(sent);
+        ctx.target = configured;
+        ctx.attempts++;
+        let target = configured;
+        let key = -1;
+        try {
+          if (orgId !== undefined) {
+            const tenant = this.tenantTarget(orgId, target);
+            target = ctx.target = tenant instanceof Promise ? await tenant : tenant;
+          }
+          // A pool's key is drawn only for the configured credential: an organization's own key replaces the pool.
+          if (target.keys && target.provider === configured.provider) {
+            key = target.keys.pool.draw();
+            if (key < 0) throw keysResting(target);
+            target = ctx.target = { ...target, provider: target.keys.providers[key]! };
+          }
+        } catch (err) {
+          // The organization's credential for this provider is unusable (or unreadable), or every pooled key rests:
+          // like a provider refusing a key, a failure another target may not have.
+          circuit?.released();
+          if (!canTryNext(err)) throw err;
+          failed = err;
+          break;
+        }
+        let call: UpstreamCall;
+        try {
+          call = build(target);
+        } catch (err) {
+          circuit?.released();
+          // This target cannot serve the request as asked (an operation or parameter its provider lacks); another may.
+          // The first such refusal is what the client hears if none can.
+          if (!refusedHere(err)) throw err;
+          refused ??= err;
+          break;
+        }
+        const stats = target.stats;
+        stats.inFlight++;
+        const startedAt = performance.now();
+        let sent: Sent | undefined;
+        try {
+          if (target.adapter.authorize) call = await target.adapter.authorize(call, target.provider);
+          const { response, release } = await this.client.send(call, target.provider, ctx.abort);
+          sent = { response, release, target };
+          if (response.statusCode >= 300) {
+            const body = await this.text(sent, ctx);
+            throw target.adapter.parseError(response.statusCode, body, header(response.headers['retry-after']), target.provider.name);
+          }
+          const accepted = await accept(sent, more);
+          circuit?.succeeded();
           observeLatency(stats, performance.now() - startedAt);
           // Still in flight until the request ends (a stream, until its last byte): the route stage's after ends it.
           ctx.busy = stats;
           announce(ctx, target, i > 0);
           return accepted;
+        } catch (err) {
+          stats.inFlight--;
+          sent?.release();
+          if (sent && !sent.response.body.destroyed) sent.response.body.destroy();
+          // A provider's failed answer that was still billed says what it consumed.
+          if (err instanceof GatewayError && err.usage) ctx.usage = err.usage;
+          const unhealthy = failsHealth(err);
+          if (circuit) unhealthy ? circuit.failed() : err instanceof GatewayError && err.provider !== undefined && err.status !== 429 ? circuit.succeeded() : circuit.released();
+          // For the latency strategy, a provider's failure counts as a very slow answer.
+          if (unhealthy || (err instanceof GatewayError && err.status === 429)) observeLatency(stats, performance.now() - startedAt + FAILURE_PENALTY_MS);
+          if (!(err instanceof GatewayError) || err.provider === undefined) throw err;
+          // The provider's total_ms ended this attempt through the request's abort switch; the next one starts afresh.
+          ctx.abort.rearm();
+          if (key >= 0 && err.status === 429) {
+            // That key's quota, not the provider's: it rests, and another key is tried at once.
+            configured.keys!.pool.rest(key, retryAfterMs(err.headers['retry-after']));
+            failed = err;
+            continue;
+          }
+          if (++retry < policy.retry.max_attempts && isRetryable(err, policy.retry)) {
+            const wait = retryDelayMs(err, retry, policy.retry);
+            if (wait !== undefined) {
+              failed = err;
+              await sleepUnlessAborted(ctx.abort, wait);
+              continue;
+            }
+          }
+          if (!canTryNext(err) && !fallsBack(err, policy.fallbackOn)) throw err;
+          failed = err;
+          break;
         }
-        const body = await this.text(sent, ctx);
-        throw target.adapter.parseError(response.statusCode, body, header(response.headers['retry-after']), target.provider.name);
-      } catch (err) {
-        if (ctx.busy !== stats) stats.inFlight--;
-        const retryable = canTryNext(err);
-        // For the latency strategy, a provider's failure counts as a very slow answer.
-        if (retryable) observeLatency(stats, performance.now() - startedAt + FAILURE_PENALTY_MS);
-        // A provider's failed answer that was still billed says what it consumed.
-        if (err instanceof GatewayError && err.usage) ctx.usage = err.usage;
-        sent?.release();
-        if (sent && !sent.response.body.destroyed) sent.response.body.destroy();
-        if (i === targets.length - 1 || !retryable) throw err;
-        failed = err;
       }
     }
+    // A provider that failed says more about why nothing answered than a refusal or a skipped target does.
+    throw failed ?? refused ?? allOpen(ctx.route!.name, skipped!);
   }
 
   private text(sent: Sent, ctx: RequestContext): Promise<string> {
@@ -191,8 +258,8 @@ export class ProviderCaller {
   }
 
   /** A whole answer: per target, the wire request and how its 2xx body becomes the result. */
-  async call<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, parse: (body: unknown, target: Target) => T): Promise<T> {
-    return this.attempt(ctx, build, async (sent) => parse(await this.json(sent, ctx), sent.target));
+  async call<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, parse: (body: unknown, target: Target, more: boolean) => T): Promise<T> {
+    return this.attempt(ctx, build, async (sent, more) => parse(await this.json(sent, ctx), sent.target, more));
   }
 
   /** A whole answer as bytes with its content type, for answers that need not be JSON (a transcript as text, SRT, VTT). */
@@ -216,7 +283,17 @@ export class ProviderCaller {
   }
 
   async chat(ctx: RequestContext, req: ChatRequest): Promise<ChatResponse> {
-    const response = await this.call(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (body, t) => t.adapter.parseChatResponse(body, t.model));
+    const onFilter = ctx.route!.policy.fallbackOn.has('content_filter');
+    const response = await this.call(
+      ctx,
+      (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
+      (body, t, more) => {
+        const parsed = t.adapter.parseChatResponse(body, t.model);
+        // The last target's filtered answer is still an answer: the client gets it as it came.
+        if (onFilter && more && parsed.choices.some((c) => c.finish_reason === 'content_filter')) throw filteredAnswer(t.provider.name, parsed.usage);
+        return parsed;
+      },
+    );
     if (response.usage) ctx.usage = response.usage;
     else estimateUsage(ctx, generatedText(response.choices.map((c) => c.message)));
     return response;

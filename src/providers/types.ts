@@ -22,6 +22,9 @@ export interface ProviderConfig {
   name: string;
   type: string;
   api_key?: string | undefined;
+  /** A pool of keys the calls draw from (routing/key-pool.ts); api_key is then the first of them. */
+  api_keys?: { key: string; weight: number }[];
+  key_cooldown_ms?: number;
   base_url: string;
   headers: Record<string, string>;
   timeouts: ProviderTimeouts;

@@ -50,3 +50,39 @@ test('models() lists configured names and declared provider models', () => {
   assert.equal(router.model('openai/gpt-4o').owned_by, 'openai');
   assert.throws(() => router.model('missing'), GatewayError);
 });
+
+test('targets with the same id share figures and circuit across routes; the circuit reports its changes; health lists them', () => {
+  const changes: string[][] = [];
+  const shared = parseConfig(
+    `
+providers:
+  openai: { type: openai, api_key: k }
+routing:
+  circuit_breaker: { consecutive_failures: 2 }
+models:
+  - name: a
+    targets: [{ provider: openai, model: gpt-4o }]
+  - name: b
+    targets: [{ provider: openai, model: gpt-4o, timeouts: { first_byte_ms: 5 } }]
+`,
+    {},
+    'r.yaml',
+  );
+  const r = new Router(shared, 1, { onCircuitChange: (id, from, to) => changes.push([id, from, to]) });
+  const [a, b] = [r.resolve('a').targets[0]!, r.resolve('b').targets[0]!];
+  assert.equal(a.stats, b.stats);
+  assert.equal(a.circuit, b.circuit);
+  assert.equal(b.provider.timeouts.first_byte_ms, 5);
+  assert.equal(a.provider.timeouts.first_byte_ms, shared.providers.get('openai')!.timeouts.first_byte_ms, 'the other route keeps the provider\'s');
+  for (let i = 0; i < 2; i++) {
+    assert.ok(a.circuit!.acquire());
+    a.circuit!.failed();
+  }
+  assert.deepEqual(changes, [['openai/gpt-4o', 'closed', 'open']]);
+  const [health] = r.health();
+  assert.deepEqual({ ...health, circuit: health!.circuit!.state }, { id: 'openai/gpt-4o', provider: 'openai', model: 'gpt-4o', routes: ['a', 'b'], in_flight: 0, latency_ms: null, circuit: 'open', keys: null });
+  assert.ok(r.resetCircuit('openai/gpt-4o'));
+  assert.equal(a.circuit!.state, 'closed');
+  assert.ok(!r.resetCircuit('openai/gpt-5'));
+  assert.equal(r.resolve('openai/gpt-4o-mini').targets[0]!.circuit, undefined, 'a directly addressed model no route names keeps no state');
+});

@@ -7,15 +7,35 @@ import type { ModelObject } from '../core/types.ts';
 import { PROVIDER_TYPES } from '../providers/registry.ts';
 import type { ProviderAdapter, ProviderConfig } from '../providers/types.ts';
 import { Pricing } from '../usage/pricing.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import { KeyPool } from './key-pool.ts';
+import type { RetryPolicy } from './retry.ts';
 import { newTargetStats, orderer, type Orderer, type TargetStats } from './strategies.ts';
+import type { FALLBACK_REASONS } from '../config/schema.ts';
 
 export interface Target {
+  /** "<provider>/<model>": what responses, logs and the admin API call it. */
+  id: string;
   provider: ProviderConfig;
   adapter: ProviderAdapter;
   /** The model id sent upstream. */
   model: string;
-  /** Live figures the strategies choose by (in flight, latency); shared by tenant copies of the target. */
+  /**
+   * Live figures the strategies choose by (in flight, latency), and the circuit that skips the target while it fails:
+   * shared by every route with the same provider and model, and by tenant copies of the target.
+   */
   stats: TargetStats;
+  circuit?: CircuitBreaker | undefined;
+  /** The provider's key pool, and this target's provider (its timeouts included) with each of the pool's keys. */
+  keys?: { pool: KeyPool; providers: ProviderConfig[] } | undefined;
+}
+
+export type FallbackReason = (typeof FALLBACK_REASONS)[number];
+
+/** How a route treats failures: retries on one target, and answers that move on to the next. */
+export interface RoutePolicy {
+  retry: RetryPolicy;
+  fallbackOn: ReadonlySet<FallbackReason>;
 }
 
 export interface Route {
@@ -24,6 +44,19 @@ export interface Route {
   strategy: string;
   /** In the order they are tried: configured order, or (from pick) the strategy's order for one request. */
   targets: Target[];
+  policy: RoutePolicy;
+}
+
+/** What the gateway knows of one configured target's health: GET /admin/v1/routing/targets. */
+export interface TargetHealth {
+  id: string;
+  provider: string;
+  model: string;
+  routes: string[];
+  in_flight: number;
+  latency_ms: number | null;
+  circuit: ReturnType<CircuitBreaker['snapshot']> | null;
+  keys: ReturnType<KeyPool['snapshot']> | null;
 }
 
 export interface RouterOptions {
@@ -31,6 +64,8 @@ export interface RouterOptions {
   pricing?: Pricing;
   random?: () => number;
   now?: () => number;
+  /** Told of every circuit that opens, half-opens or closes, with the target's id: operators must hear of it. */
+  onCircuitChange?: (id: string, from: string, to: string) => void;
 }
 
 export class Router {
@@ -38,16 +73,35 @@ export class Router {
   private readonly providers: Map<string, ProviderConfig>;
   private readonly listed: ModelObject[] = [];
   private readonly created: number;
+  private readonly defaultPolicy: RoutePolicy;
+  /** Per "<provider>/<model>" of the configured routes: what every target with that id shares. */
+  private readonly shared = new Map<string, { stats: TargetStats; circuit: CircuitBreaker | undefined; routes: string[] }>();
+  private readonly pools = new Map<string, KeyPool>();
 
   constructor(config: GatewayConfig, created = Math.floor(Date.now() / 1000), opts: RouterOptions = {}) {
     this.providers = config.providers;
     this.created = created;
     const pricing = opts.pricing ?? new Pricing();
+    const { retry, circuit_breaker: breaker } = config.routing;
+    this.defaultPolicy = { retry: policyOf(retry), fallbackOn: new Set() };
+    for (const provider of this.providers.values()) {
+      if (provider.api_keys) this.pools.set(provider.name, new KeyPool(provider, opts.random, opts.now));
+    }
     for (const model of config.models) {
+      for (const t of model.targets) {
+        const id = `${t.provider}/${t.model}`;
+        const entry = this.shared.get(id) ?? { stats: newTargetStats(), circuit: breaker.enabled ? this.circuit(id, breaker, opts) : undefined, routes: [] };
+        if (!entry.routes.includes(model.name)) entry.routes.push(model.name);
+        this.shared.set(id, entry);
+      }
       const route: Route = {
         name: model.name,
         strategy: model.strategy,
-        targets: model.targets.map((t) => this.target(this.providers.get(t.provider)!, t.model)),
+        targets: model.targets.map((t) => this.target(this.providers.get(t.provider)!, t.model, t.timeouts)),
+        policy: {
+          retry: model.retry ? policyOf({ ...retry, ...model.retry }) : this.defaultPolicy.retry,
+          fallbackOn: new Set(model.fallback_on),
+        },
       };
       const weights = model.targets.map((t) => t.weight ?? 1);
       this.routes.set(model.name, { route, order: orderer(model.strategy, route, weights, { ...opts, pricing }) });
@@ -60,13 +114,36 @@ export class Router {
     }
   }
 
-  private target(provider: ProviderConfig, model: string): Target {
-    return { provider, adapter: PROVIDER_TYPES[provider.type]!.adapter, model, stats: newTargetStats() };
+  private circuit(id: string, options: GatewayConfig['routing']['circuit_breaker'], opts: RouterOptions): CircuitBreaker {
+    const circuit = new CircuitBreaker(options, opts.now);
+    const told = opts.onCircuitChange;
+    if (told) circuit.onChange = (from, to) => told(id, from, to);
+    return circuit;
   }
 
-  /** Not cached: the name comes from the client, and a map keyed by it would grow without bound. */
+  /**
+   * A target of `provider` serving `model`. One of a configured route shares its figures and circuit with every target
+   * of the same id; one a client addressed directly that no route has starts with none, and remembers none: its name
+   * comes from the client, and a map keyed by it would grow without bound.
+   */
+  private target(configured: ProviderConfig, model: string, timeouts?: Partial<ProviderConfig['timeouts']>): Target {
+    const id = `${configured.name}/${model}`;
+    const shared = this.shared.get(id);
+    const provider = timeouts ? { ...configured, timeouts: { ...configured.timeouts, ...timeouts } } : configured;
+    const pool = this.pools.get(provider.name);
+    return {
+      id,
+      provider,
+      adapter: PROVIDER_TYPES[provider.type]!.adapter,
+      model,
+      stats: shared?.stats ?? newTargetStats(),
+      circuit: shared?.circuit,
+      keys: pool && { pool, providers: provider.api_keys!.map(({ key }) => ({ ...provider, api_key: key })) },
+    };
+  }
+
   private direct(name: string, provider: ProviderConfig, model: string): Route {
-    return { name, strategy: 'direct', targets: [this.target(provider, model)] };
+    return { name, strategy: 'direct', targets: [this.target(provider, model)], policy: this.defaultPolicy };
   }
 
   /**
@@ -101,6 +178,31 @@ export class Router {
     throw modelNotFound(name);
   }
 
+  /** Health of every target a configured route names, and of each provider's key pool. */
+  health(): TargetHealth[] {
+    return [...this.shared].map(([id, { stats, circuit, routes }]) => {
+      const slash = id.indexOf('/');
+      const provider = id.slice(0, slash);
+      return {
+        id,
+        provider,
+        model: id.slice(slash + 1),
+        routes,
+        in_flight: stats.inFlight,
+        latency_ms: stats.sampledAt === 0 ? null : Math.round(stats.latencyMs),
+        circuit: circuit?.snapshot() ?? null,
+        keys: this.pools.get(provider)?.snapshot() ?? null,
+      };
+    });
+  }
+
+  /** Closes a target's circuit (an operator who fixed the provider); false for an id no route names. */
+  resetCircuit(id: string): boolean {
+    const shared = this.shared.get(id);
+    shared?.circuit?.reset();
+    return shared !== undefined;
+  }
+
   /** What GET /v1/models lists: configured model names and the models providers declare. */
   models(): ModelObject[] {
     return this.listed;
@@ -113,4 +215,14 @@ export class Router {
     const route = this.resolve(id);
     return { id, object: 'model', created: this.created, owned_by: route.targets[0]!.provider.name };
   }
+}
+
+function policyOf(retry: GatewayConfig['routing']['retry']): RetryPolicy {
+  return {
+    max_attempts: retry.max_attempts,
+    initial_backoff_ms: retry.initial_backoff_ms,
+    max_backoff_ms: retry.max_backoff_ms,
+    statuses: retry.retry_on.statuses,
+    classes: retry.retry_on.classes,
+  };
 }

@@ -104,7 +104,10 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Ga
   const usageSink = createUsageLedger(config, store.usage, logger);
   const keyring = new Keyring(opened.secrets.current, opened.secrets.previous);
   const pricing = new Pricing(config.pricing.models);
-  const router = new Router(config, undefined, { pricing });
+  const router = new Router(config, undefined, {
+    pricing,
+    onCircuitChange: (target, from, to) => logger[to === 'open' ? 'warn' : 'info']({ target, from, to }, `circuit ${to}: ${target}`),
+  });
   const client = new UpstreamClient();
   const secrets = new SecretBox(keyring);
   const credentials = new CredentialResolver({ store, kv, secrets, logger });

@@ -31,6 +31,7 @@ const identity: Identity = {
 };
 
 const target = (type: string, model: string): Target => ({
+  id: `my-${type}/${model}`,
   provider: {
     name: `my-${type}`,
     type,

@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../../config/load.ts';
 import type { KeyAuth } from '../../identity/key-auth.ts';
 import type { CredentialResolver } from '../../identity/provider-credentials.ts';
 import type { Actor } from '../../identity/rbac.ts';
+import type { Router } from '../../routing/router.ts';
 import type { Keyring, SecretBox } from '../../identity/secrets.ts';
 import { StoreError } from '../../store/errors.ts';
 import type { Store } from '../../store/store.ts';
@@ -24,6 +25,8 @@ export interface AdminDeps {
   credentials: Pick<CredentialResolver, 'invalidate'>;
   /** The configured providers, which a stored credential must name. */
   config: Pick<GatewayConfig, 'providers'>;
+  /** The running gateway's router (routing state); absent in the CLI, which runs none. */
+  router?: Pick<Router, 'health' | 'resetCircuit'>;
 }
 
 type Input<S> = S extends z.ZodType ? z.output<S> : undefined;

@@ -21,7 +21,7 @@ function target(type: string, name = type): Target {
     models: [],
     options: {},
   };
-  return { provider, adapter: PROVIDER_TYPES[type]!.adapter, model: 'm', stats: newTargetStats() };
+  return { id: `${provider.name}/m`, provider, adapter: PROVIDER_TYPES[type]!.adapter, model: 'm', stats: newTargetStats() };
 }
 
 const OPERATIONS: OpenAIOperation[] = ['completions', 'images', 'transcriptions', 'speech', 'moderations'];

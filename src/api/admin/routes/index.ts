@@ -10,6 +10,7 @@ import { meRoutes } from './me.ts';
 import { membershipRoutes } from './memberships.ts';
 import { organizationRoutes } from './organizations.ts';
 import { policyRoutes } from './policies.ts';
+import { routingRoutes } from './routing.ts';
 import { teamRoutes } from './teams.ts';
 import { usageRoutes } from './usage.ts';
 import { userRoutes } from './users.ts';
@@ -27,6 +28,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...budgetRoutes,
   ...auditRoutes,
   ...usageRoutes,
+  ...routingRoutes,
 ];
 
 export function routeById(operationId: string): AdminRoute {
