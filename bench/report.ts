@@ -52,6 +52,8 @@ export function evaluate(scenarios: Scenario[], measurements: Measurement[]): Ch
   for (const scenario of scenarios.filter((s) => s.rate === null)) {
     // Informational: what virtual-key auth costs per request, the rest of the gateway being the same process.
     checks.push(informationalRatio(`virtual-key auth / no auth rps, ${scenario.title}`, find(scenario.id, 'gateway'), find(scenario.id, 'gateway-open')));
+    // Informational: a weighted three-target route with retries and circuits against the single-target route.
+    checks.push(informationalRatio(`routed / single-target rps, ${scenario.title}`, find(scenario.id, 'gateway-routed'), find(scenario.id, 'gateway')));
   }
   for (const scenario of scenarios.filter((s) => s.rate === null)) {
     // Informational: what counting every request against limits and a budget costs, memory and Redis.

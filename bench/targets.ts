@@ -56,6 +56,8 @@ export function startTarget(name: TargetName, upstream: Upstream): Promise<Targe
       return startGateway(upstream, 'limits-memory');
     case 'gateway-limits-redis':
       return startGateway(upstream, 'limits-redis');
+    case 'gateway-routed':
+      return startGateway(upstream, 'routed');
     case 'bare':
       return startBare(upstream);
     case 'portkey':
@@ -91,13 +93,14 @@ async function seedVirtualKey(database: string, limited: boolean): Promise<strin
   }
 }
 
-type GatewayMode = 'virtual-key' | 'open' | 'limits-memory' | 'limits-redis';
+type GatewayMode = 'virtual-key' | 'open' | 'limits-memory' | 'limits-redis' | 'routed';
 
 const NAMES: Record<GatewayMode, TargetName> = {
   'virtual-key': 'gateway',
   open: 'gateway-open',
   'limits-memory': 'gateway-limits',
   'limits-redis': 'gateway-limits-redis',
+  routed: 'gateway-routed',
 };
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -141,9 +144,17 @@ async function startGateway(upstream: Upstream, mode: GatewayMode): Promise<Targ
         : []),
       'providers:',
       `  fake: { type: openai, api_key: ${API_KEY}, base_url: ${upstream.url}/openai/v1 }`,
-      'models:',
-      '  - name: bench-model',
-      `    targets: [{ provider: fake, model: ${UPSTREAM_MODEL} }]`,
+      ...(mode === 'routed'
+        ? [
+            `  fake2: { type: openai, api_key: ${API_KEY}, base_url: ${upstream.url}/openai/v1 }`,
+            `  fake3: { type: openai, api_key: ${API_KEY}, base_url: ${upstream.url}/openai/v1 }`,
+            'models:',
+            '  - name: bench-model',
+            '    strategy: weighted',
+            '    retry: { max_attempts: 2 }',
+            `    targets: [{ provider: fake, model: ${UPSTREAM_MODEL}, weight: 2 }, { provider: fake2, model: ${UPSTREAM_MODEL} }, { provider: fake3, model: ${UPSTREAM_MODEL} }]`,
+          ]
+        : ['models:', '  - name: bench-model', `    targets: [{ provider: fake, model: ${UPSTREAM_MODEL} }]`]),
       '',
     ].join('\n'),
   );

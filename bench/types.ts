@@ -3,9 +3,10 @@
 /**
  * `gateway` authenticates every request with a virtual key; `gateway-open` is the same gateway with no auth at all;
  * `gateway-limits` and `gateway-limits-redis` are `gateway` with rate limits, a token limit, a concurrency limit and a
- * budget on every request, counted in memory or on Redis.
+ * budget on every request, counted in memory or on Redis; `gateway-routed` is `gateway` with its model a weighted route
+ * over three providers, with retries, circuit breakers and capability filtering (what routing itself costs).
  */
-export const TARGET_NAMES = ['gateway', 'gateway-open', 'gateway-limits', 'gateway-limits-redis', 'bare', 'portkey'] as const;
+export const TARGET_NAMES = ['gateway', 'gateway-open', 'gateway-limits', 'gateway-limits-redis', 'gateway-routed', 'bare', 'portkey'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export type ScenarioId = 'chat' | 'chat-stream' | 'fixed-rate';

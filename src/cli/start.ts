@@ -39,7 +39,7 @@ export function banner(
     }
   }
   for (const m of config.models) {
-    lines.push(`  model ${m.name} (${m.strategy}) -> ${m.targets.map((t) => `${t.provider}/${t.model}`).join(', ')}`);
+    lines.push(`  model ${m.name} (${m.strategy}) -> ${m.targets.map((t) => t.group ?? `${t.provider}/${t.model}`).join(', ')}`);
   }
   if (config.providers.size > 0) lines.push(`  any provider's model directly as "<provider>/<model>", e.g. "${[...config.providers.keys()][0]}/<model>"`);
   lines.push(AUTH_LINES[auth]);

@@ -233,3 +233,25 @@ test('a key pool: api_keys as strings or weighted entries, and never beside api_
     (err: ConfigError) => err.problems[0]!.path === 'providers.a.api_keys' && /not both/.test(err.problems[0]!.message),
   );
 });
+
+test('groups and rules: unknown names, a target that is neither form, and loops are reported at their paths', () => {
+  const problems = (models: string) => {
+    try {
+      parseConfig(`providers:\n  a: { type: openai, api_key: k }\nmodels:\n${models}`, {}, 'x.yaml');
+    } catch (err) {
+      return (err as ConfigError).problems.map((p) => [p.path, p.message]);
+    }
+    return [];
+  };
+  assert.deepEqual(problems('  - { name: m, targets: [{ group: nope }] }\n'), [['models[0].targets[0].group', "no model named 'nope' under models:"]]);
+  assert.match(problems('  - { name: m, targets: [{ provider: a, model: x, group: m2 }] }\n')[0]![1]!, /provider, model \} or \{ group/);
+  assert.match(
+    problems('  - { name: m, targets: [{ provider: a, model: x }], rules: [{ when: { team: t }, use: b/x }] }\n')[0]![1]!,
+    /neither a model under models: nor/,
+  );
+  assert.deepEqual(problems('  - { name: m, targets: [{ group: n }] }\n  - { name: n, targets: [{ provider: a, model: x }], rules: [{ when: { team: t }, use: m }] }\n'), [
+    ['models[0]', 'models send requests to each other in a loop: m -> n -> m'],
+  ]);
+  assert.match(problems('  - { name: m, targets: [{ provider: a, model: x }], rules: [{ when: { body.x: 1 }, use: a/y }] }\n')[0]![0]!, /^models\[0\]\.rules\[0\]\.when/);
+  assert.deepEqual(problems('  - { name: m, targets: [{ provider: a, model: x }], rules: [{ when: { team: t }, use: a/y }], sticky: { key: params.user } }\n'), []);
+});

@@ -125,13 +125,58 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
   config.models.forEach((model, i) => {
     if (names.has(model.name)) at(['models', i, 'name'], `model '${model.name}' is declared twice`);
     names.add(model.name);
+  });
+  /** Models each model's groups and rules send requests to, for the cycle check. */
+  const refers = new Map<string, string[]>();
+  config.models.forEach((model, i) => {
+    const to: string[] = [];
     model.targets.forEach((t, j) => {
-      if (!Object.hasOwn(config.providers, t.provider)) {
+      if (t.group !== undefined) {
+        if (names.has(t.group)) to.push(t.group);
+        else at(['models', i, 'targets', j, 'group'], `no model named '${t.group}' under models:`);
+      } else if (!Object.hasOwn(config.providers, t.provider!)) {
         at(['models', i, 'targets', j, 'provider'], `no provider named '${t.provider}' under providers:`);
       }
     });
+    model.rules.forEach((rule, j) => {
+      if (names.has(rule.use)) return void to.push(rule.use);
+      const slash = rule.use.indexOf('/');
+      if (slash <= 0 || !Object.hasOwn(config.providers, rule.use.slice(0, slash)) || slash === rule.use.length - 1) {
+        at(['models', i, 'rules', j, 'use'], `'${rule.use}' is neither a model under models: nor "<provider>/<model>" of a provider under providers:`);
+      }
+    });
+    refers.set(model.name, to);
   });
+  const cycle = findCycle(refers);
+  if (cycle) {
+    const i = config.models.findIndex((m) => m.name === cycle[0]);
+    at(['models', i], `models send requests to each other in a loop: ${cycle.join(' -> ')}`);
+  }
   return { providers, problems };
+}
+
+/** A loop in the graph of models that groups and rules send requests to, as the names along it; undefined if none. */
+function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    const at = path.indexOf(name);
+    if (at >= 0) return [...path.slice(at), name];
+    if (done.has(name)) return undefined;
+    path.push(name);
+    for (const next of edges.get(name) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    path.pop();
+    done.add(name);
+    return undefined;
+  };
+  for (const name of edges.keys()) {
+    const found = visit(name);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function build(value: unknown, source: string, lineOf: LineOf): GatewayConfig {

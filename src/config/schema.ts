@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { LIMIT_SCOPES, limitValuesSchema } from '../limits/rules.ts';
+import { conditionSchema } from '../routing/conditions.ts';
 import { RETRY_CLASSES, type RetryClass } from '../routing/retry.ts';
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -59,11 +60,26 @@ export const COMMON_PROVIDER_FIELDS = new Set(Object.keys(providerSchema.shape))
 export const STRATEGIES = ['fallback', 'weighted', 'round-robin', 'least-busy', 'latency', 'cost'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
+export const capabilitiesSchema = z
+  .object({
+    // Prompt plus output tokens; unset: the price table's figure for the model, if it has one.
+    context_window: z.coerce.number<unknown>().int().positive().optional(),
+    tools: flag.optional(),
+    vision: flag.optional(),
+    json_schema: flag.optional(),
+  })
+  .strict();
+
 export const targetSchema = z
   .object({
-    provider: z.string().min(1),
-    model: z.string().min(1),
+    // A provider and the model id it is sent ...
+    provider: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    // ... or another configured model name, whose own strategy picks among its targets (a nested group).
+    group: z.string().min(1).optional(),
     weight: z.coerce.number<unknown>().positive().optional(),
+    // What the model cannot do (tools: false, vision: false, json_schema: false) or hold: requests needing it skip it.
+    capabilities: capabilitiesSchema.optional(),
     // Tighter (or looser) limits for this model than its provider's: a small model that should answer fast. The fields
     // left out keep the provider's values (partial() would fill them with the defaults).
     timeouts: z
@@ -71,7 +87,15 @@ export const targetSchema = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.group !== undefined ? t.provider !== undefined || t.model !== undefined : t.provider === undefined || t.model === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a target is { provider, model } or { group: <model name> }' });
+    }
+    if (t.group !== undefined && (t.timeouts || t.capabilities)) {
+      ctx.addIssue({ code: 'custom', message: "a group's timeouts and capabilities are its own targets': set them there" });
+    }
+  });
 
 const retryFields = {
   // Attempts on one target, the first included; then the next target is tried.
@@ -109,6 +133,18 @@ export const modelSchema = z
     retry: z.object(retryFields).partial().strict().optional(),
     // Answers that are failures of one model, not of the request, and that another target may not give.
     fallback_on: z.array(z.enum(FALLBACK_REASONS)).default([]),
+    // Checked in order before the strategy: the first whose condition holds sends the request to its `use`, a
+    // configured model name or "<provider>/<model>".
+    rules: z.array(z.object({ when: conditionSchema, use: z.string().min(1) }).strict()).default([]),
+    // Keeps a conversation on the target that first answered it, keyed by a field of the request
+    // (headers.x-session-id, params.user, metadata.session_id), while that target is healthy.
+    sticky: z
+      .object({
+        key: z.string().regex(/^(headers|params|metadata)\.[^.]+(\.[^.]+)*$/, 'expected headers.<name>, params.<name> or metadata.<key>'),
+        ttl_ms: durationMs.default(3_600_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

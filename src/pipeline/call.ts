@@ -12,6 +12,7 @@ import type { CredentialResolver } from '../identity/provider-credentials.ts';
 import type { StreamReader, StreamTranslator, UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
+import { capableRoute } from '../routing/capabilities.ts';
 import { fallsBack, filteredAnswer } from '../routing/fallback-on.ts';
 import { isRetryable, retryAfterMs, retryDelayMs } from '../routing/retry.ts';
 import { observeLatency } from '../routing/strategies.ts';
@@ -283,7 +284,8 @@ export class ProviderCaller {
   }
 
   async chat(ctx: RequestContext, req: ChatRequest): Promise<ChatResponse> {
-    const onFilter = ctx.route!.policy.fallbackOn.has('content_filter');
+    ctx.route = capableRoute(ctx.route!, req);
+    const onFilter = ctx.route.policy.fallbackOn.has('content_filter');
     const response = await this.call(
       ctx,
       (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
@@ -313,6 +315,7 @@ export class ProviderCaller {
 
   /** A streamed chat completion, read by `read` from each target's translator. */
   chatStream<T>(ctx: RequestContext, req: ChatRequest, read: (translator: StreamTranslator) => StreamReader<T>): Promise<UpstreamStream<T>> {
+    ctx.route = capableRoute(ctx.route!, req);
     return this.stream(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (t) => read(streamTranslator(t, req)));
   }
 

@@ -49,6 +49,9 @@ export interface RequestContext {
   /** The key the client presented, if any. */
   credential: string | undefined;
   clientIp: string;
+  /** The request's headers and parsed body as they came, for routing rules and sticky routing; never changed. */
+  headers: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  body: unknown;
   /** Who is calling: set by the auth stage, undefined before it has run. */
   identity: Identity | undefined;
   route: Route | undefined;
@@ -78,7 +81,7 @@ export interface RequestContext {
  */
 export function newContext(
   init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'abort' | 'credential' | 'clientIp'> &
-    Partial<Pick<RequestContext, 'recordId' | 'sizing' | 'response'>>,
+    Partial<Pick<RequestContext, 'recordId' | 'sizing' | 'response' | 'headers' | 'body'>>,
 ): RequestContext {
   return {
     id: init.id,
@@ -91,6 +94,8 @@ export function newContext(
     abort: init.abort,
     credential: init.credential,
     clientIp: init.clientIp,
+    headers: init.headers,
+    body: init.body,
     identity: undefined,
     route: undefined,
     target: undefined,

@@ -12,6 +12,10 @@ import { KeyPool } from './key-pool.ts';
 import type { RetryPolicy } from './retry.ts';
 import { newTargetStats, orderer, type Orderer, type TargetStats } from './strategies.ts';
 import type { FALLBACK_REASONS } from '../config/schema.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { Capabilities } from './capabilities.ts';
+import { compileCondition, type Matcher, type RoutingFacts } from './conditions.ts';
+import { StickyTable } from './sticky.ts';
 
 export interface Target {
   /** "<provider>/<model>": what responses, logs and the admin API call it. */
@@ -28,6 +32,13 @@ export interface Target {
   circuit?: CircuitBreaker | undefined;
   /** The provider's key pool, and this target's provider (its timeouts included) with each of the pool's keys. */
   keys?: { pool: KeyPool; providers: ProviderConfig[] } | undefined;
+  /** What the model can do and hold, where known: requests it cannot serve skip it (routing/capabilities.ts). */
+  capabilities?: Capabilities | undefined;
+  /**
+   * Set on the stand-in for a nested group among a route's targets while its strategy orders them; pick() replaces the
+   * stand-in by the group's own targets, so the caller never sees one.
+   */
+  group?: string | undefined;
 }
 
 export type FallbackReason = (typeof FALLBACK_REASONS)[number];
@@ -45,6 +56,15 @@ export interface Route {
   /** In the order they are tried: configured order, or (from pick) the strategy's order for one request. */
   targets: Target[];
   policy: RoutePolicy;
+  /** Conversations pinned to the target that answered them, when the route is sticky. */
+  sticky?: StickyTable | undefined;
+}
+
+interface Entry {
+  route: Route;
+  order: Orderer;
+  rules: { match: Matcher; use: string }[];
+  hasGroups: boolean;
 }
 
 /** What the gateway knows of one configured target's health: GET /admin/v1/routing/targets. */
@@ -69,7 +89,9 @@ export interface RouterOptions {
 }
 
 export class Router {
-  private readonly routes = new Map<string, { route: Route; order: Orderer }>();
+  private readonly routes = new Map<string, Entry>();
+  /** Routes to "<provider>/<model>" that rules name, made once. */
+  private readonly ruleTargets = new Map<string, Route>();
   private readonly providers: Map<string, ProviderConfig>;
   private readonly listed: ModelObject[] = [];
   private readonly created: number;
@@ -89,23 +111,39 @@ export class Router {
     }
     for (const model of config.models) {
       for (const t of model.targets) {
+        if (t.group !== undefined) continue;
         const id = `${t.provider}/${t.model}`;
         const entry = this.shared.get(id) ?? { stats: newTargetStats(), circuit: breaker.enabled ? this.circuit(id, breaker, opts) : undefined, routes: [] };
         if (!entry.routes.includes(model.name)) entry.routes.push(model.name);
         this.shared.set(id, entry);
       }
+      const policy: RoutePolicy = {
+        retry: model.retry ? policyOf({ ...retry, ...model.retry }) : this.defaultPolicy.retry,
+        fallbackOn: new Set(model.fallback_on),
+      };
       const route: Route = {
         name: model.name,
         strategy: model.strategy,
-        targets: model.targets.map((t) => this.target(this.providers.get(t.provider)!, t.model, t.timeouts)),
-        policy: {
-          retry: model.retry ? policyOf({ ...retry, ...model.retry }) : this.defaultPolicy.retry,
-          fallbackOn: new Set(model.fallback_on),
-        },
+        targets: model.targets.map((t) =>
+          t.group !== undefined ? this.groupStandIn(t.group) : this.target(this.providers.get(t.provider!)!, t.model!, t.timeouts, t.capabilities, pricing),
+        ),
+        policy,
+        sticky: model.sticky && new StickyTable(model.sticky.key, model.sticky.ttl_ms, opts.now),
       };
-      const weights = model.targets.map((t) => t.weight ?? 1);
-      this.routes.set(model.name, { route, order: orderer(model.strategy, route, weights, { ...opts, pricing }) });
+      const rules = model.rules.map((r) => {
+        if (!config.models.some((m) => m.name === r.use) && !this.ruleTargets.has(r.use)) {
+          const slash = r.use.indexOf('/');
+          this.ruleTargets.set(r.use, { name: r.use, strategy: 'rule', targets: [this.target(this.providers.get(r.use.slice(0, slash))!, r.use.slice(slash + 1))], policy });
+        }
+        return { match: compileCondition(r.when), use: r.use };
+      });
+      this.routes.set(model.name, { route, order: () => route, rules, hasGroups: model.targets.some((t) => t.group !== undefined) });
       this.listed.push({ id: model.name, object: 'model', created, owned_by: 'switchboard' });
+    }
+    // Orderers last: a group's stand-in reads the group's targets, which may be declared after the route naming it.
+    for (const model of config.models) {
+      const entry = this.routes.get(model.name)!;
+      entry.order = orderer(model.strategy, entry.route, model.targets.map((t) => t.weight ?? 1), { ...opts, pricing });
     }
     for (const provider of this.providers.values()) {
       for (const id of provider.models) {
@@ -126,12 +164,14 @@ export class Router {
    * of the same id; one a client addressed directly that no route has starts with none, and remembers none: its name
    * comes from the client, and a map keyed by it would grow without bound.
    */
-  private target(configured: ProviderConfig, model: string, timeouts?: Partial<ProviderConfig['timeouts']>): Target {
+  private target(configured: ProviderConfig, model: string, timeouts?: Partial<ProviderConfig['timeouts']>, capabilities?: Capabilities, pricing?: Pricing): Target {
     const id = `${configured.name}/${model}`;
     const shared = this.shared.get(id);
     const provider = timeouts ? { ...configured, timeouts: { ...configured.timeouts, ...timeouts } } : configured;
     const pool = this.pools.get(provider.name);
+    const window = capabilities?.context_window ?? pricing?.contextWindow(provider, model);
     return {
+      capabilities: capabilities || window !== undefined ? { ...capabilities, context_window: window } : undefined,
       id,
       provider,
       adapter: PROVIDER_TYPES[provider.type]!.adapter,
@@ -140,6 +180,46 @@ export class Router {
       circuit: shared?.circuit,
       keys: pool && { pool, providers: provider.api_keys!.map(({ key }) => ({ ...provider, api_key: key })) },
     };
+  }
+
+  /**
+   * What a nested group looks like to the strategy of the route naming it: its load is the sum of its targets' requests
+   * in flight, its latency that of its fastest measured target, its price that of its first target. Read live, so
+   * the stand-in needs no updating.
+   */
+  private groupStandIn(group: string): Target {
+    const targets = () => this.flatTargets(group);
+    const first = () => targets()[0]!;
+    return {
+      id: group,
+      group,
+      get provider() {
+        return first().provider;
+      },
+      get adapter() {
+        return first().adapter;
+      },
+      get model() {
+        return first().model;
+      },
+      stats: {
+        get inFlight() {
+          return targets().reduce((n, t) => n + t.stats.inFlight, 0);
+        },
+        get latencyMs() {
+          const measured = targets().filter((t) => t.stats.sampledAt > 0);
+          return measured.length === 0 ? 0 : Math.min(...measured.map((t) => t.stats.latencyMs));
+        },
+        get sampledAt() {
+          return Math.max(...targets().map((t) => t.stats.sampledAt));
+        },
+      } as TargetStats,
+    };
+  }
+
+  /** Every real target a configured route can reach through its nested groups, in configured order. */
+  private flatTargets(name: string): Target[] {
+    return this.routes.get(name)!.route.targets.flatMap((t) => (t.group !== undefined ? this.flatTargets(t.group) : [t]));
   }
 
   private direct(name: string, provider: ProviderConfig, model: string): Route {
@@ -156,10 +236,37 @@ export class Router {
     return this.unconfigured(name);
   }
 
-  /** The route for one request: resolved, with its targets in the order its strategy picks this time. */
-  pick(name: string): Route {
+  /**
+   * The route for one request: its rules applied, its targets in the order its strategy picks this time (nested
+   * groups picked by their own strategies in their place), the conversation's pinned target first when sticky.
+   */
+  pick(name: string, ctx?: RequestContext): Route {
     const known = this.routes.get(name);
-    return known ? known.order(known.route) : this.unconfigured(name);
+    return known ? this.choose(known, ctx) : this.unconfigured(name);
+  }
+
+  private choose(entry: Entry, ctx: RequestContext | undefined): Route {
+    if (entry.rules.length > 0 && ctx) {
+      const facts = factsOf(ctx);
+      for (const rule of entry.rules) {
+        if (!rule.match(facts)) continue;
+        const to = this.routes.get(rule.use);
+        return to ? this.choose(to, ctx) : this.ruleTargets.get(rule.use)!;
+      }
+    }
+    let route = entry.order(entry.route);
+    if (entry.hasGroups) {
+      const seen = new Set<string>();
+      const targets: Target[] = [];
+      for (const t of route.targets) {
+        for (const real of t.group !== undefined ? this.choose(this.routes.get(t.group)!, ctx).targets : [t]) {
+          if (!seen.has(real.id)) targets.push(real);
+          seen.add(real.id);
+        }
+      }
+      route = { ...route, targets };
+    }
+    return route.sticky && ctx ? route.sticky.apply(route, ctx) : route;
   }
 
   private unconfigured(name: string): Route {
@@ -224,5 +331,19 @@ function policyOf(retry: GatewayConfig['routing']['retry']): RetryPolicy {
     max_backoff_ms: retry.max_backoff_ms,
     statuses: retry.retry_on.statuses,
     classes: retry.retry_on.classes,
+  };
+}
+
+/** What a route's rules look at, from the request as it came and the caller's identity. */
+function factsOf(ctx: RequestContext): RoutingFacts {
+  const body = ctx.body !== null && typeof ctx.body === 'object' ? (ctx.body as Record<string, unknown>) : {};
+  const tags = ctx.identity?.metadata.tags;
+  const metadata = body.metadata;
+  return {
+    metadata: metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : undefined,
+    headers: (ctx.headers ?? {}) as Record<string, string | string[] | undefined>,
+    tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
+    team: ctx.identity?.team_id,
+    params: body,
   };
 }

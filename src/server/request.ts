@@ -30,6 +30,8 @@ export function requestContext(
     abort,
     credential: credentialOf(req),
     clientIp: req.ip,
+    headers: req.headers,
+    body: req.body,
     sizing: init.sizing,
     response: reply.raw,
   });

@@ -52,18 +52,7 @@ export class Pricing {
    * `<provider>/<model>`; its type picks the bundled prices).
    */
   cost(provider: { name: string; type: string }, providerModel: string, usage: Usage): Cost {
-    const key = `${provider.name}/${providerModel}`;
-    let priced = this.resolved.get(key);
-    if (priced === undefined) {
-      try {
-        priced = this.resolve(key, provider.type, providerModel);
-      } catch {
-        // Price data the library cannot evaluate for this model: unpriced, never a failed request.
-        priced = null;
-      }
-      if (this.resolved.size >= MEMO_LIMIT) this.resolved.clear();
-      this.resolved.set(key, priced);
-    }
+    const priced = this.lookup(provider, providerModel);
     if (!priced) return UNPRICED;
     if (priced.rates) {
       const usd = linearCost(priced.rates, usage);
@@ -77,6 +66,27 @@ export class Pricing {
       // numbers must not fail a request it has already answered.
       return UNPRICED;
     }
+  }
+
+  /** The model's context window in tokens, as the price data records it (not every entry does). */
+  contextWindow(provider: { name: string; type: string }, providerModel: string): number | undefined {
+    return this.lookup(provider, providerModel)?.provider.models[0]!.context_window;
+  }
+
+  private lookup(provider: { name: string; type: string }, providerModel: string): Resolved | null {
+    const key = `${provider.name}/${providerModel}`;
+    let priced = this.resolved.get(key);
+    if (priced === undefined) {
+      try {
+        priced = this.resolve(key, provider.type, providerModel);
+      } catch {
+        // Price data the library cannot evaluate for this model: unpriced, never a failed request.
+        priced = null;
+      }
+      if (this.resolved.size >= MEMO_LIMIT) this.resolved.clear();
+      this.resolved.set(key, priced);
+    }
+    return priced;
   }
 
   private resolve(key: string, providerType: string, providerModel: string): Resolved | null {

@@ -3,18 +3,13 @@
 
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { startFakeGateway, type FakeGateway } from '../helpers/fake-gateway.ts';
+import { startFakeGateway, threeProviders, type FakeGateway } from '../helpers/fake-gateway.ts';
 
 let e: FakeGateway;
 
 before(async () => {
   e = await startFakeGateway(
-    (url) => `
-logging: { level: warn }
-providers:
-  openai: { type: openai, api_key: sk-fake, base_url: "${url}/openai/v1" }
-  anthropic: { type: anthropic, api_key: sk-ant-fake, base_url: "${url}/anthropic" }
-  gemini: { type: gemini, api_key: g-fake, base_url: "${url}/gemini" }
+    (url) => `${threeProviders(url)}
 pricing:
   models:
     openai/gpt-4o-mini: { input_per_mtok: 0.15, output_per_mtok: 0.6 }

@@ -13,6 +13,14 @@ export interface FakeGateway {
   stop(): Promise<void>;
 }
 
+/** The YAML opening most routing tests share: quiet logs and one provider per main wire format on the fake providers. */
+export const threeProviders = (url: string): string => `
+logging: { level: warn }
+providers:
+  openai: { type: openai, api_key: sk-fake, base_url: "${url}/openai/v1" }
+  anthropic: { type: anthropic, api_key: sk-ant-fake, base_url: "${url}/anthropic" }
+  gemini: { type: gemini, api_key: g-fake, base_url: "${url}/gemini" }`;
+
 /** `config` gets the fake providers' base URL and returns the gateway's YAML. */
 export async function startFakeGateway(config: (fakeUrl: string) => string, opts: { env?: NodeJS.ProcessEnv; apiKey?: string } = {}): Promise<FakeGateway> {
   const fake = await startFakeProviders();

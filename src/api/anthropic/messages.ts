@@ -10,6 +10,7 @@ import { canonicalReader } from '../../pipeline/upstream-stream.ts';
 import type { StreamEvent, StreamReader } from '../../providers/types.ts';
 import type { Target } from '../../routing/router.ts';
 import { requestContext, sendJson } from '../../server/request.ts';
+import { capableRoute } from '../../routing/capabilities.ts';
 import type { Services } from '../../server/services.ts';
 import { type SseEncoder, writeSse } from '../../server/sse.ts';
 import { estimateTokens } from '../../usage/estimate-tokens.ts';
@@ -42,6 +43,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, services: Services
     });
     return pipeline.run(ctx, async () => {
       const canonical = oncePerTarget((t) => toCanonicalRequest(body, where(t)));
+      ctx.route = capableRoute(ctx.route!, () => canonical(ctx.route!.targets[0]!));
       const build = (t: Target) => native(t)?.buildRequest(raw, t.model, t.provider, req.headers) ?? t.adapter.buildChatRequest(canonical(t), t.model, t.provider);
       if (stream) {
         const reader = (t: Target): StreamReader<ChatChunk | StreamEvent> =>

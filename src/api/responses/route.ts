@@ -11,6 +11,7 @@ import { canonicalReader } from '../../pipeline/upstream-stream.ts';
 import type { StreamEvent, StreamReader } from '../../providers/types.ts';
 import type { Target } from '../../routing/router.ts';
 import { requestContext, sendJson } from '../../server/request.ts';
+import { capableRoute } from '../../routing/capabilities.ts';
 import type { Services } from '../../server/services.ts';
 import { type SseEncoder, writeSse } from '../../server/sse.ts';
 import { parseResponsesEnvelope, parseResponsesRequest, type ResponsesRequest, toCanonicalRequest } from './request.ts';
@@ -47,6 +48,7 @@ export function registerResponsesRoutes(app: FastifyInstance, services: Services
       let parsed: ResponsesRequest | undefined;
       const translated = () => (parsed ??= parseResponsesRequest(raw));
       const canonical = oncePerTarget((t) => toCanonicalRequest(translated(), t.provider.name));
+      ctx.route = capableRoute(ctx.route!, () => canonical(ctx.route!.targets[0]!));
       const build = (t: Target) => native(t)?.buildRequest(raw, t.model, t.provider, req.headers) ?? t.adapter.buildChatRequest(canonical(t), t.model, t.provider);
 
       if (stream) {
