@@ -14,7 +14,8 @@ import { completionId, nowSeconds } from '../providers/shared.ts';
 import type { Target } from '../routing/router.ts';
 import { capableRoute } from '../routing/capabilities.ts';
 import { fallsBack, filteredAnswer } from '../routing/fallback-on.ts';
-import { isRetryable, retryAfterMs, retryDelayMs } from '../routing/retry.ts';
+import type { CircuitBreaker } from '../routing/circuit-breaker.ts';
+import { isRetryable, retryAfterHeader, retryAfterMs, retryDelayMs } from '../routing/retry.ts';
 import { observeLatency } from '../routing/strategies.ts';
 import { ByteStream } from './byte-stream.ts';
 import type { RequestContext } from './context.ts';
@@ -81,22 +82,30 @@ function failsHealth(err: unknown): boolean {
   return err instanceof GatewayError && err.provider !== undefined && (err.status >= 500 || err.status === 408);
 }
 
+/**
+ * Tells the circuit what a failed attempt says of its target: unwell; or well, for any other answer the provider gave
+ * but a 429 (busy, not broken); or nothing, for a client that left or an error of the gateway's own.
+ */
+function report(circuit: CircuitBreaker, err: unknown, unhealthy: boolean): void {
+  if (unhealthy) circuit.failed();
+  else if (err instanceof GatewayError && err.provider !== undefined && err.status !== 429) circuit.succeeded();
+  else circuit.released();
+}
+
 /** Every key of the target's pool rests after 429s: the provider is out of capacity for now. */
 function keysResting(target: Target): GatewayError {
-  const seconds = Math.max(1, Math.ceil(target.keys!.pool.nextAvailableInMs() / 1000));
   return new GatewayError(429, 'rate_limit_error', `${target.provider.name}: every API key in the pool is cooling down after rate limiting`, {
     code: 'keys_cooling_down',
     provider: target.provider.name,
-    headers: { 'retry-after': String(seconds) },
+    headers: { 'retry-after': retryAfterHeader(target.keys!.pool.nextAvailableInMs()) },
   });
 }
 
 /** Every target of the route was skipped because its circuit is open. */
 function allOpen(route: string, skipped: Target[]): GatewayError {
-  const seconds = Math.max(1, Math.ceil(Math.min(...skipped.map((t) => t.circuit!.retryInMs())) / 1000));
   return new GatewayError(503, 'upstream_error', `No target of '${route}' is available: the circuit is open for ${skipped.map((t) => t.id).join(', ')} after repeated failures`, {
     code: 'circuit_open',
-    headers: { 'retry-after': String(seconds) },
+    headers: { 'retry-after': retryAfterHeader(Math.min(...skipped.map((t) => t.circuit!.retryInMs()))) },
   });
 }
 
@@ -203,7 +212,7 @@ export class ProviderCaller {
           // A provider's failed answer that was still billed says what it consumed.
           if (err instanceof GatewayError && err.usage) ctx.usage = err.usage;
           const unhealthy = failsHealth(err);
-          if (circuit) unhealthy ? circuit.failed() : err instanceof GatewayError && err.provider !== undefined && err.status !== 429 ? circuit.succeeded() : circuit.released();
+          if (circuit) report(circuit, err, unhealthy);
           // For the latency strategy, a provider's failure counts as a very slow answer.
           if (unhealthy || (err instanceof GatewayError && err.status === 429)) observeLatency(stats, performance.now() - startedAt + FAILURE_PENALTY_MS);
           if (!(err instanceof GatewayError) || err.provider === undefined) throw err;

@@ -45,6 +45,11 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** A wait in ms as a Retry-After header value: whole seconds, at least 1 so a client never reads "retry at once". */
+export function retryAfterHeader(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
 /**
  * How long to wait before retry number `retry` (1 for the first) after `err`, or undefined when the provider asked for
  * a longer pause than the policy ever waits.

@@ -185,10 +185,11 @@ export class Router {
   /**
    * What a nested group looks like to the strategy of the route naming it: its load is the sum of its targets' requests
    * in flight, its latency that of its fastest measured target, its price that of its first target. Read live, so
-   * the stand-in needs no updating.
+   * the stand-in needs no updating. The group's targets are listed once, on first read: routes are fixed once built.
    */
   private groupStandIn(group: string): Target {
-    const targets = () => this.flatTargets(group);
+    let flat: Target[] | undefined;
+    const targets = () => (flat ??= this.flatTargets(group));
     const first = () => targets()[0]!;
     return {
       id: group,

@@ -6,6 +6,7 @@
 
 import type { RequestContext } from '../pipeline/context.ts';
 import type { Route } from './router.ts';
+import { startingWith } from './strategies.ts';
 
 /** Pins one route keeps at most; past it the oldest are dropped. */
 const MAX_PINS = 100_000;
@@ -43,9 +44,7 @@ export class StickyTable {
     const pin = this.pins.get(key);
     if (!pin || pin.until < this.now()) return route;
     const i = route.targets.findIndex((t) => t.id === pin.id);
-    if (i <= 0) return route;
-    const targets = route.targets;
-    return { ...route, targets: [targets[i]!, ...targets.slice(0, i), ...targets.slice(i + 1)] };
+    return i < 0 ? route : startingWith(route, i);
   }
 
   /** Pins the conversation of an answered request to the target that answered it. */

@@ -30,8 +30,8 @@ export function observeLatency(stats: TargetStats, ms: number, now = Date.now())
 
 export type Orderer = (route: Route) => Route;
 
-/** The route with `first` tried first and the others after it in configured order. */
-function startingWith(route: Route, index: number): Route {
+/** The route with target `index` tried first and the others after it in their order; the route itself for 0. */
+export function startingWith(route: Route, index: number): Route {
   if (index === 0) return route;
   const targets = route.targets;
   return { ...route, targets: [targets[index]!, ...targets.slice(0, index), ...targets.slice(index + 1)] };
