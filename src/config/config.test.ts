@@ -254,4 +254,14 @@ test('groups and rules: unknown names, a target that is neither form, and loops 
   ]);
   assert.match(problems('  - { name: m, targets: [{ provider: a, model: x }], rules: [{ when: { body.x: 1 }, use: a/y }] }\n')[0]![0]!, /^models\[0\]\.rules\[0\]\.when/);
   assert.deepEqual(problems('  - { name: m, targets: [{ provider: a, model: x }], rules: [{ when: { team: t }, use: a/y }], sticky: { key: params.user } }\n'), []);
+  assert.deepEqual(problems('  - { name: m, targets: [{ provider: a, model: x }], shadow: { use: b/x, share: 0.1 } }\n'), [
+    ['models[0].shadow.use', '\'b/x\' is neither a model under models: nor "<provider>/<model>" of a provider under providers:'],
+  ]);
+  assert.deepEqual(problems('  - { name: m, targets: [{ provider: a, model: x }], shadow: { use: m, share: 0.1 } }\n'), [['models[0].shadow.use', 'a model cannot shadow itself']]);
+  assert.match(problems('  - { name: m, targets: [{ provider: a, model: x }], shadow: { use: a/y, share: 2 } }\n')[0]![0]!, /^models\[0\]\.shadow\.share/);
+  // A shadow is never mirrored again, so two models shadowing each other is no loop.
+  assert.deepEqual(
+    problems('  - { name: m, targets: [{ provider: a, model: x }], shadow: { use: n, share: 1 }, coalesce: true, health_check: { interval_ms: 5000 } }\n  - { name: n, targets: [{ provider: a, model: y }], shadow: { use: m, share: 1 } }\n'),
+    [],
+  );
 });

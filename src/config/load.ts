@@ -126,6 +126,15 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
     if (names.has(model.name)) at(['models', i, 'name'], `model '${model.name}' is declared twice`);
     names.add(model.name);
   });
+  /** A configured model name, or "<provider>/<model>" of a configured provider: where rules and shadows send requests. */
+  const known = (use: string, path: (string | number)[]): boolean => {
+    if (names.has(use)) return true;
+    const slash = use.indexOf('/');
+    if (slash <= 0 || !Object.hasOwn(config.providers, use.slice(0, slash)) || slash === use.length - 1) {
+      at(path, `'${use}' is neither a model under models: nor "<provider>/<model>" of a provider under providers:`);
+    }
+    return false;
+  };
   /** Models each model's groups and rules send requests to, for the cycle check. */
   const refers = new Map<string, string[]>();
   config.models.forEach((model, i) => {
@@ -139,12 +148,13 @@ function resolve(config: Config, lineOf: LineOf): { providers: Map<string, Provi
       }
     });
     model.rules.forEach((rule, j) => {
-      if (names.has(rule.use)) return void to.push(rule.use);
-      const slash = rule.use.indexOf('/');
-      if (slash <= 0 || !Object.hasOwn(config.providers, rule.use.slice(0, slash)) || slash === rule.use.length - 1) {
-        at(['models', i, 'rules', j, 'use'], `'${rule.use}' is neither a model under models: nor "<provider>/<model>" of a provider under providers:`);
-      }
+      if (known(rule.use, ['models', i, 'rules', j, 'use'])) to.push(rule.use);
     });
+    // A shadow's own calls are never mirrored again, so it takes no part in the cycle check.
+    if (model.shadow) {
+      if (model.shadow.use === model.name) at(['models', i, 'shadow', 'use'], 'a model cannot shadow itself');
+      else known(model.shadow.use, ['models', i, 'shadow', 'use']);
+    }
     refers.set(model.name, to);
   });
   const cycle = findCycle(refers);

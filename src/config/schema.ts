@@ -145,6 +145,29 @@ export const modelSchema = z
       })
       .strict()
       .optional(),
+    // Identical non-streaming requests of one organization in flight at the same time share one upstream call.
+    coalesce: z.boolean().default(false),
+    // Mirrors a share of the model's chat traffic to another model or "<provider>/<model>" after the client has its
+    // answer, and records both sides for GET /admin/v1/shadow/<name>.
+    shadow: z
+      .object({
+        use: z.string().min(1),
+        share: z.number().min(0).max(1),
+        // Shadow calls in flight at once; a sampled request over the cap is skipped (and counted), never queued.
+        max_in_flight: z.number().int().min(1).default(8),
+        // Characters of each answer kept with a sample, for reading side by side; 0 keeps none.
+        keep_output_chars: z.number().int().min(0).default(2_000),
+      })
+      .strict()
+      .optional(),
+    // Active probes: a one-token chat request to each of the model's targets every interval, apart from live traffic.
+    health_check: z
+      .object({
+        interval_ms: durationMs.default(30_000),
+        timeout_ms: durationMs.default(10_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -264,6 +287,8 @@ export const configSchema = z
       .object({
         retry: retrySchema.prefault({}),
         circuit_breaker: circuitBreakerSchema.prefault({}),
+        // Shadow samples (models[].shadow) older than this are deleted.
+        shadow_retention_days: z.number().positive().default(30),
       })
       .strict()
       .prefault({}),

@@ -11,20 +11,37 @@ import { transportError, type UpstreamClient, type UpstreamResponse } from '../h
 import type { CredentialResolver } from '../identity/provider-credentials.ts';
 import type { StreamReader, StreamTranslator, UpstreamCall } from '../providers/types.ts';
 import { completionId, nowSeconds } from '../providers/shared.ts';
+import { FORWARDED_HEADERS } from '../providers/anthropic/native.ts';
 import type { Target } from '../routing/router.ts';
 import { capableRoute } from '../routing/capabilities.ts';
+import { coalescingKey } from '../routing/coalescer.ts';
+import { sampleShadow } from '../shadow/mirror.ts';
 import { fallsBack, filteredAnswer } from '../routing/fallback-on.ts';
-import type { CircuitBreaker } from '../routing/circuit-breaker.ts';
+import { failsHealth, type CircuitBreaker } from '../routing/circuit-breaker.ts';
 import { isRetryable, retryAfterHeader, retryAfterMs, retryDelayMs } from '../routing/retry.ts';
 import { observeLatency } from '../routing/strategies.ts';
 import { ByteStream } from './byte-stream.ts';
-import type { RequestContext } from './context.ts';
+import type { RequestContext, Surface } from './context.ts';
 import { asFloatRequest, needsPacking, packBase64 } from './embeddings-encoding.ts';
 import { UpstreamStream } from './upstream-stream.ts';
 import { estimateUsage, generatedText } from '../usage/estimate-tokens.ts';
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The generated text of a provider's whole answer to a chat request, in whichever format it came: the surface's own
+ * when the target served it natively, else the target's chat format.
+ */
+function answerText(surface: Surface, target: Target, body: unknown): string {
+  const native = surface === 'openai' ? undefined : target.adapter.native?.[surface];
+  if (native) return native.output(body);
+  try {
+    return generatedText(target.adapter.parseChatResponse(body, target.model).choices.map((c) => c.message));
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -66,6 +83,16 @@ export function oncePerTarget<T>(make: (target: Target) => T): (target: Target) 
   };
 }
 
+/**
+ * What every chat surface does to its route before calling: drops the targets that cannot serve the request, and
+ * samples it for the route's shadow. `request` is the canonical request, or, for a surface that passes requests
+ * through natively, how to make it (only when needed: a route with declared capabilities, a sampled request).
+ */
+export function routeChat(ctx: RequestContext, request: ChatRequest | (() => ChatRequest)): void {
+  ctx.route = capableRoute(ctx.route!, request);
+  sampleShadow(ctx, typeof request === 'function' ? request : () => request);
+}
+
 /** A fresh translator for one stream of `req` from `target`. */
 export function streamTranslator(target: Target, req: ChatRequest): StreamTranslator {
   return target.adapter.createStreamTranslator({
@@ -75,11 +102,6 @@ export function streamTranslator(target: Target, req: ChatRequest): StreamTransl
     id: completionId(),
     created: nowSeconds(),
   });
-}
-
-/** A failure that says the target is unwell (a 5xx, a timeout, a broken connection), for its circuit. */
-function failsHealth(err: unknown): boolean {
-  return err instanceof GatewayError && err.provider !== undefined && (err.status >= 500 || err.status === 408);
 }
 
 /**
@@ -267,9 +289,37 @@ export class ProviderCaller {
     }
   }
 
-  /** A whole answer: per target, the wire request and how its 2xx body becomes the result. */
-  async call<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, parse: (body: unknown, target: Target, more: boolean) => T): Promise<T> {
-    return this.attempt(ctx, build, async (sent, more) => parse(await this.json(sent, ctx), sent.target, more));
+  /**
+   * A whole answer: per target, the wire request and how its 2xx body becomes the result. On a coalescing route an
+   * identical request already in flight answers this one too.
+   */
+  call<T>(ctx: RequestContext, build: (target: Target) => UpstreamCall, parse: (body: unknown, target: Target, more: boolean) => T): Promise<T> {
+    return this.whole(ctx, () =>
+      this.attempt(ctx, build, async (sent, more) => {
+        const body = await this.json(sent, ctx);
+        const parsed = parse(body, sent.target, more);
+        if (ctx.shadow) ctx.shadow.output = answerText(ctx.surface, sent.target, body);
+        return parsed;
+      }),
+    );
+  }
+
+  /**
+   * `work`, or the result of an identical request's `work` in flight when the route coalesces. A request without a body
+   * of its own to compare is never coalesced.
+   */
+  private whole<T>(ctx: RequestContext, work: () => Promise<T>): Promise<T> {
+    const coalescer = ctx.route!.coalesce;
+    if (!coalescer || ctx.body === undefined) return work();
+    // Headers a native passthrough forwards (versions, betas) change what the body means.
+    const key = coalescingKey([ctx.identity?.org_id, ctx.surface, ctx.operation, ctx.model, ...FORWARDED_HEADERS.map((h) => String(ctx.headers?.[h] ?? ''))], ctx.body);
+    return coalescer.run(key, ctx, work, (leader) => {
+      ctx.coalesced = true;
+      if (!leader.target) return;
+      ctx.target = leader.target;
+      ctx.response?.setHeader('x-switchboard-coalesced', 'true');
+      announce(ctx, leader.target, false);
+    });
   }
 
   /** A whole answer as bytes with its content type, for answers that need not be JSON (a transcript as text, SRT, VTT). */
@@ -293,8 +343,8 @@ export class ProviderCaller {
   }
 
   async chat(ctx: RequestContext, req: ChatRequest): Promise<ChatResponse> {
-    ctx.route = capableRoute(ctx.route!, req);
-    const onFilter = ctx.route.policy.fallbackOn.has('content_filter');
+    routeChat(ctx, req);
+    const onFilter = ctx.route!.policy.fallbackOn.has('content_filter');
     const response = await this.call(
       ctx,
       (t) => t.adapter.buildChatRequest(req, t.model, t.provider),
@@ -324,12 +374,12 @@ export class ProviderCaller {
 
   /** A streamed chat completion, read by `read` from each target's translator. */
   chatStream<T>(ctx: RequestContext, req: ChatRequest, read: (translator: StreamTranslator) => StreamReader<T>): Promise<UpstreamStream<T>> {
-    ctx.route = capableRoute(ctx.route!, req);
+    routeChat(ctx, req);
     return this.stream(ctx, (t) => t.adapter.buildChatRequest(req, t.model, t.provider), (t) => read(streamTranslator(t, req)));
   }
 
   async embeddings(ctx: RequestContext, req: EmbeddingsRequest): Promise<EmbeddingsResponse> {
-    const response = await this.attempt(ctx, (t) => {
+    const response = await this.whole(ctx, () => this.attempt(ctx, (t) => {
       if (!t.adapter.buildEmbeddingsRequest) {
         throw new GatewayError(400, 'invalid_request_error', `Provider '${t.provider.name}' (type ${t.provider.type}) has no embeddings API; route '${ctx.model}' to an embeddings model of OpenAI, Gemini or an OpenAI-compatible server`, {
           param: 'model',
@@ -341,7 +391,7 @@ export class ProviderCaller {
     }, async (sent) => {
       const parsed = sent.target.adapter.parseEmbeddingsResponse!(await this.json(sent, ctx), sent.target.model);
       return needsPacking(req, sent.target.adapter.format) ? packBase64(parsed) : parsed;
-    });
+    }));
     // Some OpenAI-compatible servers leave usage out of embeddings responses.
     if (response.usage) {
       const tokens = response.usage.prompt_tokens ?? 0;

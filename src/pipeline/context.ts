@@ -9,6 +9,7 @@ import type { Cost } from '../usage/pricing.ts';
 import type { OpenAIOperation } from '../providers/types.ts';
 import type { Route, Target } from '../routing/router.ts';
 import type { Reservation } from '../limits/limiter.ts';
+import type { ShadowSample } from '../shadow/mirror.ts';
 
 /**
  * What a request may consume, for token limits and budgets to reserve before the call: the part of the request whose
@@ -58,6 +59,8 @@ export interface RequestContext {
   /** The target that answered (or the last one tried). */
   target: Target | undefined;
   attempts: number;
+  /** Answered by an identical request's upstream call, in flight at the same time (routing/coalescer.ts): no attempt of its own. */
+  coalesced: boolean;
   usage: Usage | undefined;
   /** The provider reported no usage: `usage` is the gateway's estimate (usage/estimate-tokens.ts). */
   usageEstimated: boolean;
@@ -73,6 +76,8 @@ export interface RequestContext {
   response: HeaderSink | undefined;
   /** The answering target's figures while this request still counts as in flight on it (until the route stage's after). */
   busy: TargetStats | undefined;
+  /** Set when the request is mirrored to its model's shadow (shadow/mirror.ts) once it ends. */
+  shadow: ShadowSample | undefined;
 }
 
 /**
@@ -100,6 +105,7 @@ export function newContext(
     route: undefined,
     target: undefined,
     attempts: 0,
+    coalesced: false,
     usage: undefined,
     usageEstimated: false,
     cost: undefined,
@@ -109,5 +115,6 @@ export function newContext(
     reservation: undefined,
     response: init.response,
     busy: undefined,
+    shadow: undefined,
   };
 }

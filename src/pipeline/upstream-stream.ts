@@ -72,7 +72,10 @@ export class UpstreamStream<T> {
   private primed = false;
   /** An error raised after items of the same upstream read: thrown once those items are written. */
   private failure: unknown = undefined;
-  /** Every item, kept for a token estimate should the stream end without usage (readers with `output` only). */
+  /**
+   * Every item, kept for a token estimate should the stream end without usage, or for the answer's text when the
+   * request is mirrored to a shadow (readers with `output` only).
+   */
   private readonly seen: T[] | undefined;
 
   constructor(
@@ -84,7 +87,7 @@ export class UpstreamStream<T> {
   ) {
     this.decoder = target.adapter.createStreamDecoder?.() ?? createSseDecoder();
     this.body = response.body[Symbol.asyncIterator]();
-    this.seen = reader.output ? [] : undefined;
+    this.seen = reader.output && (!reader.reportsUsage || ctx.shadow) ? [] : undefined;
   }
 
   /**
@@ -155,7 +158,10 @@ export class UpstreamStream<T> {
   private finish(): void {
     this.ended = true;
     this.take(this.reader.end());
-    if (!this.ctx.usage && this.seen) estimateUsage(this.ctx, this.reader.output!(this.seen));
+    if (!this.seen || (this.ctx.usage && !this.ctx.shadow)) return;
+    const output = this.reader.output!(this.seen);
+    if (!this.ctx.usage) estimateUsage(this.ctx, output);
+    if (this.ctx.shadow) this.ctx.shadow.output = output;
   }
 
   private take(items: T[]): void {

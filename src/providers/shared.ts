@@ -126,6 +126,15 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/** JSON text parsed, or undefined where it is not JSON: for readers that skip what they do not understand. */
+export function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

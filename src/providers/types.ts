@@ -106,10 +106,16 @@ export interface StreamReader<T> {
   /** Told once the first substantive item arrived. */
   primed?(): void;
   /**
-   * The generated content of these items (text, reasoning, tool arguments), for a token estimate when the stream
-   * ended without reporting usage. Readers of wire formats that always report usage leave it out.
+   * The generated text of these items (text, reasoning, tool names and arguments, in order), as generatedText gives it
+   * for a canonical answer: for a token estimate when the stream ended without reporting usage, and for comparing
+   * answers (shadow traffic). A streamed answer gives the same text as the whole one.
    */
-  output?(items: readonly T[]): unknown;
+  output?(items: readonly T[]): string;
+  /**
+   * The wire format always reports usage in-band, so items need not be kept for a token estimate; `output` is then
+   * read only when something else asks for the text (shadow comparison).
+   */
+  reportsUsage?: true;
 }
 
 /** Inbound surfaces that a provider may serve in its own wire format, untranslated. */
@@ -124,6 +130,11 @@ export interface NativeAdapter {
   buildRequest(body: Record<string, unknown>, model: string, provider: ProviderConfig, clientHeaders: Record<string, string | string[] | undefined>): UpstreamCall;
   /** Usage from a whole (non-streamed) answer. */
   usage(body: unknown): Usage | undefined;
+  /**
+   * The generated text of a whole native answer (text, reasoning, tool names and arguments, in order), as
+   * generatedText gives it for a canonical one. What it does not understand it skips; it never throws.
+   */
+  output(body: unknown): string;
   /** Reads a streamed answer: events are passed on as they came. */
   createStreamReader(provider: string): StreamReader<StreamEvent>;
   /** The surface's token-counting endpoint, where the provider has one (Anthropic's /v1/messages/count_tokens). */

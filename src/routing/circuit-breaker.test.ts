@@ -425,3 +425,35 @@ test('the closed-state path keeps counting correctly over many window rotations'
   assert.equal(s.window_requests, 91);
   assert.equal(s.window_failures, 1);
 });
+
+test('active probes: failures count while closed, a success lets an open circuit take live probes at once', () => {
+  const { b, c, changes } = breaker();
+  b.probed(true);
+  assert.equal(b.snapshot().window_requests, 0, 'an idle probe does not dilute the error rate');
+  for (let i = 0; i < DEFAULTS.consecutive_failures; i++) b.probed(false);
+  assert.equal(b.state, 'open', 'a dead target is found before any client request');
+  c.advance(1_000);
+  assert.equal(b.acquire(), false);
+  b.probed(true);
+  assert.equal(b.state, 'half-open', 'recovered: live probes go through without waiting out the cooldown');
+  call(b, 'ok');
+  call(b, 'ok');
+  assert.equal(b.state, 'closed', 'closed by live requests, never by probes alone');
+  assert.deepEqual(changes, ['closed>open', 'open>half-open', 'half-open>closed']);
+});
+
+test('active probes: a failed probe keeps an open circuit open for another cooldown, and reopens a half-open one', () => {
+  const { b, c } = breaker();
+  for (let i = 0; i < DEFAULTS.consecutive_failures; i++) call(b, 'fail');
+  c.advance(DEFAULTS.cooldown_ms - 1);
+  b.probed(false);
+  c.advance(2);
+  assert.equal(b.acquire(), false, 'the cooldown started again at the failed probe');
+  assert.equal(b.snapshot().times_opened, 1, 'still the same opening');
+  c.advance(DEFAULTS.cooldown_ms);
+  assert.equal(b.acquire(), true);
+  assert.equal(b.state, 'half-open');
+  b.probed(false);
+  assert.equal(b.state, 'open');
+  assert.equal(b.snapshot().times_opened, 2);
+});

@@ -26,6 +26,13 @@
 //
 // A listener runs after the state has settled, so one that throws or reads the breaker sees it consistent.
 
+import { GatewayError } from '../core/errors.ts';
+
+/** A failure that says the target is unwell (a 5xx, a timeout, a broken connection), for its circuit. */
+export function failsHealth(err: unknown): boolean {
+  return err instanceof GatewayError && err.provider !== undefined && (err.status >= 500 || err.status === 408);
+}
+
 export interface CircuitOptions {
   /** Opens after this many failures in a row (0 = rule off). */
   consecutive_failures: number;
@@ -128,6 +135,25 @@ export class CircuitBreaker {
       this.record(1);
       if (this.tripped()) this.open();
     } else if (this.current === 'half-open' && this.probes > 0) {
+      this.open();
+    }
+  }
+
+  /**
+   * An active health probe's verdict (routing/health-probe.ts), apart from live traffic. A failure counts as a failed
+   * request while closed; while open it starts the cooldown again, and while half-open it reopens: the target was just
+   * seen down, so no client request should be the next to find out. A success lets an open circuit take live probes at
+   * once instead of at the end of its cooldown; closed or half-open, it changes nothing, so idle probes neither dilute
+   * the error rate nor close a circuit before live requests have succeeded.
+   */
+  probed(healthy: boolean): void {
+    if (healthy) {
+      if (this.current === 'open') this.transition('half-open');
+    } else if (this.current === 'closed') {
+      this.failed();
+    } else if (this.current === 'open') {
+      this.openedAt = this.now();
+    } else {
       this.open();
     }
   }

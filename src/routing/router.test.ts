@@ -80,9 +80,44 @@ models:
   }
   assert.deepEqual(changes, [['openai/gpt-4o', 'closed', 'open']]);
   const [health] = r.health();
-  assert.deepEqual({ ...health, circuit: health!.circuit!.state }, { id: 'openai/gpt-4o', provider: 'openai', model: 'gpt-4o', routes: ['a', 'b'], in_flight: 0, latency_ms: null, circuit: 'open', keys: null });
+  assert.deepEqual({ ...health, circuit: health!.circuit!.state }, { id: 'openai/gpt-4o', provider: 'openai', model: 'gpt-4o', routes: ['a', 'b'], in_flight: 0, latency_ms: null, circuit: 'open', keys: null, probe: null });
   assert.ok(r.resetCircuit('openai/gpt-4o'));
   assert.equal(a.circuit!.state, 'closed');
   assert.ok(!r.resetCircuit('openai/gpt-5'));
   assert.equal(r.resolve('openai/gpt-4o-mini').targets[0]!.circuit, undefined, 'a directly addressed model no route names keeps no state');
+});
+
+test('health checks probe every real target their models reach, once each, at the tightest interval; results show in health()', () => {
+  const checked = new Router(
+    parseConfig(
+      `
+providers:
+  openai: { type: openai, api_key: k }
+  claude: { type: anthropic, api_key: k }
+models:
+  - name: inner
+    health_check: { interval_ms: 60000, timeout_ms: 3000 }
+    targets: [{ provider: claude, model: claude-haiku-4-5 }]
+  - name: outer
+    health_check: { interval_ms: 10000 }
+    targets: [{ group: inner }, { provider: openai, model: gpt-4o }]
+  - name: unchecked
+    targets: [{ provider: openai, model: gpt-4o-mini }]
+`,
+      {},
+      'r.yaml',
+    ),
+  );
+  const plans = checked.probePlans();
+  assert.deepEqual(
+    plans.map((p) => [p.target.id, p.interval_ms, p.timeout_ms]),
+    [
+      ['claude/claude-haiku-4-5', 10_000, 3_000],
+      ['openai/gpt-4o', 10_000, 10_000],
+    ],
+  );
+  const result = { at: new Date(0).toISOString(), healthy: false, status: 503, latency_ms: 5, error: 'claude: overloaded' };
+  plans[0]!.record(result);
+  assert.deepEqual(checked.health().find((t) => t.id === 'claude/claude-haiku-4-5')!.probe, result);
+  assert.equal(checked.health().find((t) => t.id === 'openai/gpt-4o-mini')!.probe, null);
 });

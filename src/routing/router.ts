@@ -16,6 +16,9 @@ import type { RequestContext } from '../pipeline/context.ts';
 import type { Capabilities } from './capabilities.ts';
 import { compileCondition, type Matcher, type RoutingFacts } from './conditions.ts';
 import { StickyTable } from './sticky.ts';
+import type { ProbePlan, ProbeResult } from './health-probe.ts';
+import { Coalescer } from './coalescer.ts';
+import { ShadowMirror } from '../shadow/mirror.ts';
 
 export interface Target {
   /** "<provider>/<model>": what responses, logs and the admin API call it. */
@@ -58,6 +61,10 @@ export interface Route {
   policy: RoutePolicy;
   /** Conversations pinned to the target that answered them, when the route is sticky. */
   sticky?: StickyTable | undefined;
+  /** Identical requests in flight share one call, when the route coalesces. */
+  coalesce?: Coalescer | undefined;
+  /** Where a share of the route's chat traffic is mirrored. */
+  shadow?: ShadowMirror | undefined;
 }
 
 interface Entry {
@@ -77,6 +84,8 @@ export interface TargetHealth {
   latency_ms: number | null;
   circuit: ReturnType<CircuitBreaker['snapshot']> | null;
   keys: ReturnType<KeyPool['snapshot']> | null;
+  /** The latest active health probe's result; null when the target is not probed or not yet. */
+  probe: ProbeResult | null;
 }
 
 export interface RouterOptions {
@@ -97,7 +106,9 @@ export class Router {
   private readonly created: number;
   private readonly defaultPolicy: RoutePolicy;
   /** Per "<provider>/<model>" of the configured routes: what every target with that id shares. */
-  private readonly shared = new Map<string, { stats: TargetStats; circuit: CircuitBreaker | undefined; routes: string[] }>();
+  private readonly shared = new Map<string, { stats: TargetStats; circuit: CircuitBreaker | undefined; routes: string[]; probe: ProbeResult | null }>();
+  /** Per "<provider>/<model>" probed: the target and the tightest health_check of the models reaching it. */
+  private readonly probed = new Map<string, { target: Target; interval_ms: number; timeout_ms: number }>();
   private readonly pools = new Map<string, KeyPool>();
 
   constructor(config: GatewayConfig, created = Math.floor(Date.now() / 1000), opts: RouterOptions = {}) {
@@ -113,7 +124,7 @@ export class Router {
       for (const t of model.targets) {
         if (t.group !== undefined) continue;
         const id = `${t.provider}/${t.model}`;
-        const entry = this.shared.get(id) ?? { stats: newTargetStats(), circuit: breaker.enabled ? this.circuit(id, breaker, opts) : undefined, routes: [] };
+        const entry = this.shared.get(id) ?? { stats: newTargetStats(), circuit: breaker.enabled ? this.circuit(id, breaker, opts) : undefined, routes: [], probe: null };
         if (!entry.routes.includes(model.name)) entry.routes.push(model.name);
         this.shared.set(id, entry);
       }
@@ -129,6 +140,8 @@ export class Router {
         ),
         policy,
         sticky: model.sticky && new StickyTable(model.sticky.key, model.sticky.ttl_ms, opts.now),
+        coalesce: model.coalesce ? new Coalescer() : undefined,
+        shadow: model.shadow && new ShadowMirror(model.name, model.shadow, opts.random),
       };
       const rules = model.rules.map((r) => {
         if (!config.models.some((m) => m.name === r.use) && !this.ruleTargets.has(r.use)) {
@@ -144,6 +157,16 @@ export class Router {
     for (const model of config.models) {
       const entry = this.routes.get(model.name)!;
       entry.order = orderer(model.strategy, entry.route, model.targets.map((t) => t.weight ?? 1), { ...opts, pricing });
+      const check = model.health_check;
+      if (!check) continue;
+      for (const target of this.flatTargets(model.name)) {
+        const known = this.probed.get(target.id);
+        this.probed.set(target.id, {
+          target: known?.target ?? target,
+          interval_ms: Math.min(known?.interval_ms ?? Infinity, check.interval_ms),
+          timeout_ms: Math.min(known?.timeout_ms ?? Infinity, check.timeout_ms),
+        });
+      }
     }
     for (const provider of this.providers.values()) {
       for (const id of provider.models) {
@@ -288,7 +311,7 @@ export class Router {
 
   /** Health of every target a configured route names, and of each provider's key pool. */
   health(): TargetHealth[] {
-    return [...this.shared].map(([id, { stats, circuit, routes }]) => {
+    return [...this.shared].map(([id, { stats, circuit, routes, probe }]) => {
       const slash = id.indexOf('/');
       const provider = id.slice(0, slash);
       return {
@@ -300,8 +323,24 @@ export class Router {
         latency_ms: stats.sampledAt === 0 ? null : Math.round(stats.latencyMs),
         circuit: circuit?.snapshot() ?? null,
         keys: this.pools.get(provider)?.snapshot() ?? null,
+        probe,
       };
     });
+  }
+
+  /** What the active health checks probe (models[].health_check), each result kept for health(). */
+  probePlans(): ProbePlan[] {
+    return [...this.probed.values()].map((plan) => ({
+      ...plan,
+      record: (result) => {
+        this.shared.get(plan.target.id)!.probe = result;
+      },
+    }));
+  }
+
+  /** A model the configuration declares (not a direct "<provider>/<model>"), as configured. */
+  configured(name: string): Route | undefined {
+    return this.routes.get(name)?.route;
   }
 
   /** Closes a target's circuit (an operator who fixed the provider); false for an id no route names. */

@@ -25,6 +25,9 @@ import { loadMasterSecrets, type MasterSecrets } from '../identity/master-secret
 import { Keyring, SecretBox } from '../identity/secrets.ts';
 import { createKv, type Kv } from '../store/kv/index.ts';
 import { openStore, type Store } from '../store/store.ts';
+import { ShadowRunner } from '../shadow/runner.ts';
+import { HealthProber } from '../routing/health-probe.ts';
+import { shadowStage } from '../pipeline/stages/shadow.ts';
 
 export interface Services {
   config: GatewayConfig;
@@ -50,6 +53,8 @@ export interface Services {
   secrets: SecretBox;
   /** Where the master secret came from, for the banner (never the secret). */
   secretSource: Pick<MasterSecrets, 'source' | 'created'>;
+  /** Runs shadow calls, when some model mirrors its traffic (models[].shadow). */
+  shadow: ShadowRunner | undefined;
   /** Releases what the services hold (upstream connections, the database, Redis); after the app has closed. */
   close(): Promise<void>;
 }
@@ -131,6 +136,13 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Ga
     alerts,
     logger,
   });
+  const caller = new ProviderCaller(client, credentials);
+  const plans = router.probePlans();
+  const prober = plans.length > 0 ? new HealthProber(plans, client, logger) : undefined;
+  prober?.start();
+  const shadow = config.models.some((m) => m.shadow)
+    ? new ShadowRunner({ router, caller, pricing, usage: usageSink, samples: store.shadow, logger, retentionDays: config.routing.shadow_retention_days })
+    : undefined;
   return {
     config,
     logger,
@@ -146,19 +158,24 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Ga
     keyring,
     secrets,
     secretSource: { source: opened.secrets.source, created: opened.secrets.created },
-    caller: new ProviderCaller(client, credentials),
+    caller,
+    shadow,
     pipeline: new Pipeline([
       accessLogStage(logger),
       usageStage(pricing, usageSink),
       authStage(keyAuth),
       routeStage(router),
+      ...(shadow ? [shadowStage(shadow)] : []),
       accessStage(),
       limitsStage(limiter),
     ]),
     close: async () => {
       // Settlements and alerts still in flight, while the backend and the kv are there to take them.
+      prober?.stop();
       await limiter.flush();
       await alerts.settled();
+      // Shadow calls under way still write their usage records and samples.
+      await shadow?.settled();
       await limitBackend.close();
       // Before the database: it writes what is still queued, or leaves it in the journal.
       await usageSink.close();

@@ -7,7 +7,7 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const TIME_CHARS = 10;
 const RANDOM_CHARS = 16;
 
-export type IdPrefix = 'org' | 'team' | 'usr' | 'mem' | 'key' | 'cred' | 'pol' | 'aud' | 'lim' | 'bud';
+export type IdPrefix = 'org' | 'team' | 'usr' | 'mem' | 'key' | 'cred' | 'pol' | 'aud' | 'lim' | 'bud' | 'shd';
 
 let lastTime = -1;
 let lastRandom: number[] = [];

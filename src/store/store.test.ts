@@ -67,7 +67,7 @@ for (const backend of BACKENDS) {
 
     test('migrations run once: the first run applies them, a second run is a no-op', async () => {
       assert.deepEqual(firstRun, Object.keys(migrations(database.dialect)));
-      assert.ok(firstRun.includes('0003_limits'));
+      assert.ok(firstRun.includes('0003_limits') && firstRun.includes('0004_shadow'));
       assert.deepEqual(await migrate(database), []);
     });
 
@@ -797,6 +797,33 @@ for (const backend of BACKENDS) {
       // Another organization's scope sees only its own record; one without records sees zeros.
       assert.deepEqual(await other.usage.summary({ ...range, group_by: 'team' }).then((s) => [s.total.requests, s.groups.map((g) => g.group)]), [1, ['team_red']]);
       assert.deepEqual(await store.tenant('org_nobody').usage.summary(range), { total: sums(0, 0, { cost_usd: 0 }), groups: [] });
+    });
+
+    test('shadow samples: both sides stored as written, listed newest first within [from, to) and per model, pruned by age', async () => {
+      const model = unique('shadowed');
+      const side = (over: object) => ({ target: 'openai/gpt-4o', status: 200, latency_ms: 123.45, input_tokens: 12, output_tokens: 7, cost_usd: 0.00042, output_chars: 30, output: 'Echo: hi', error: null, ...over });
+      const sample = (id: string, time: string, over: object = {}) => ({
+        id,
+        model,
+        time,
+        request_id: `req-${id}`,
+        exact_match: false,
+        primary: side({}),
+        shadow: side({ target: null, status: 502, error: 'unreachable', output: '', output_chars: 0, cost_usd: 0 }),
+        ...over,
+      });
+      await store.shadow.insert(sample('shd_a', '2031-01-01T10:00:00.000Z', { exact_match: true }));
+      await store.shadow.insert(sample('shd_b', '2031-01-01T11:00:00.000Z'));
+      await store.shadow.insert(sample('shd_c', '2031-01-02T00:00:00.000Z'));
+      await store.shadow.insert({ ...sample('shd_d', '2031-01-01T10:30:00.000Z'), model: `${model}-other` });
+
+      const listed = await store.shadow.list(model, '2031-01-01T00:00:00.000Z', '2031-01-02T00:00:00.000Z', 10);
+      assert.deepEqual(listed.map((r) => r.id), ['shd_b', 'shd_a']);
+      assert.deepEqual(listed[1], sample('shd_a', '2031-01-01T10:00:00.000Z', { exact_match: true }));
+      assert.deepEqual((await store.shadow.list(model, '2031-01-01T00:00:00.000Z', '2031-01-03T00:00:00.000Z', 2)).map((r) => r.id), ['shd_c', 'shd_b']);
+
+      assert.equal(await store.shadow.prune('2031-01-01T10:45:00.000Z'), 2, 'both models\' old samples');
+      assert.deepEqual((await store.shadow.list(model, '2030-01-01T00:00:00.000Z', '2032-01-01T00:00:00.000Z', 10)).map((r) => r.id), ['shd_c', 'shd_b']);
     });
   });
 }

@@ -2,6 +2,7 @@
 // reached through `tenant(orgId)`, whose repositories can only query that organization's rows. The few unscoped
 // operations are named as such: organizations themselves, the platform audit view, and `findKeyByHash` for auth.
 
+import { ShadowRepository } from './repositories/shadow.ts';
 import type { Logger } from '../observability/logger.ts';
 import { databaseUrl, openDatabase, type Database } from './db.ts';
 import type { DialectName } from './dialect.ts';
@@ -64,6 +65,8 @@ export class Store {
   readonly audit: PlatformAuditRepository;
   /** The usage ledger's writes and the limiter's totals, across organizations. Reports use `tenant(orgId).usage`. */
   readonly usage: UsageLedgerRepository;
+  /** Shadow traffic samples (src/shadow/), across organizations: the platform's experiment, not a tenant's data. */
+  readonly shadow: ShadowRepository;
   readonly #ctx: StoreContext;
   readonly #database: Database;
 
@@ -76,6 +79,7 @@ export class Store {
     this.organizations = new OrganizationRepository(this.#ctx);
     this.audit = new PlatformAuditRepository(this.#ctx);
     this.usage = new UsageLedgerRepository(this.#ctx);
+    this.shadow = new ShadowRepository(this.#ctx);
   }
 
   tenant(orgId: string): TenantStore {

@@ -114,6 +114,7 @@ export interface Tables {
   rate_limits: RateLimitsTable;
   budgets: BudgetsTable;
   usage_records: UsageRecordsTable;
+  shadow_samples: ShadowSamplesTable;
 }
 
 /** The subject columns shared by rate_limits and budgets: exactly one reference column matches scope (0003-limits). */
@@ -175,4 +176,30 @@ export interface UsageRecordsTable {
   ttft_ms: number | null;
   cache_hit: Bool;
   estimated: Bool;
+}
+
+export interface ShadowSamplesTable {
+  id: string;
+  model: string;
+  time: Time;
+  request_id: string;
+  exact_match: Bool;
+  primary_target: string | null;
+  primary_status: number;
+  primary_latency_ms: number;
+  primary_input_tokens: Int64;
+  primary_output_tokens: Int64;
+  primary_cost_usd: number;
+  primary_output_chars: number;
+  primary_output: string;
+  primary_error: string | null;
+  shadow_target: string | null;
+  shadow_status: number;
+  shadow_latency_ms: number;
+  shadow_input_tokens: Int64;
+  shadow_output_tokens: Int64;
+  shadow_cost_usd: number;
+  shadow_output_chars: number;
+  shadow_output: string;
+  shadow_error: string | null;
 }

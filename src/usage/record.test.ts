@@ -120,3 +120,15 @@ test('the usage stage records requests that reached a provider, and only those',
   assert.deepEqual(written.map((r) => r.request_id), ['req_1']);
   assert.equal(reached.cost?.usd, 0.004185);
 });
+
+test('a request answered by sharing an identical one\'s call is recorded as a cache hit, with its tokens and no cost', async () => {
+  const written: UsageRecord[] = [];
+  const pipeline = new Pipeline([usageStage(pricing, { write: (r) => written.push(r) })]);
+  const follower = answered();
+  follower.attempts = 0;
+  follower.coalesced = true;
+  await pipeline.run(follower, async () => undefined);
+  assert.equal(written.length, 1);
+  const [record] = written;
+  assert.deepEqual([record!.attempts, record!.cache_hit, record!.input_tokens, record!.output_tokens, record!.cost_usd, record!.priced], [0, true, 1000, 100, 0, true]);
+});

@@ -34,7 +34,10 @@ export interface UsageRecord {
   priced: boolean;
   latency_ms: number;
   ttft_ms: number | null;
-  /** Answered from the gateway's response cache. */
+  /**
+   * Answered by the gateway without a provider call of its own: from its response cache, or by sharing an identical
+   * request's call in flight (coalescing). The tokens are those of the answer it got; the cost is 0.
+   */
   cache_hit: boolean;
   /** Token counts estimated by the gateway because the provider reported none. */
   estimated: boolean;
@@ -67,7 +70,7 @@ export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Dat
     priced: cost?.priced ?? false,
     latency_ms: Math.round((endedAt - ctx.startedAt) * 100) / 100,
     ttft_ms: ctx.ttftMs ?? null,
-    cache_hit: false,
+    cache_hit: ctx.coalesced,
     estimated: ctx.usageEstimated,
   };
 }

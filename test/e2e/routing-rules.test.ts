@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
+import { ApiError, GoogleGenAI } from '@google/genai';
 import type OpenAI from 'openai';
 import { startFakeGateway, threeProviders, type FakeGateway } from '../helpers/fake-gateway.ts';
 
@@ -103,4 +104,19 @@ test('capabilities: no target able is a 400 naming what the request needs and wh
     (err: any) => err.status === 400 && err.error?.code === 'no_capable_target' && /images/.test(err.message) && /openai\/small-text \(no images\)/.test(err.message),
   );
   assert.equal(e.fake.received.length, 0);
+});
+
+test('capabilities on the Gemini surface: an image skips the text-only target, and no target able is a 400 in Gemini\'s shape', async () => {
+  const ai = new GoogleGenAI({ apiKey: 'sk-client', httpOptions: { baseUrl: e.gateway.url } });
+  const picture = { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } };
+  const { sdkHttpResponse } = await ai.models.generateContent({ model: 'able', contents: [{ role: 'user', parts: [{ text: 'what is this?' }, picture] }] });
+  assert.equal(sdkHttpResponse?.headers?.['x-switchboard-target'], 'anthropic/claude-sonnet-4-5');
+  const streamed = await ai.models.generateContentStream({ model: 'able', contents: 'hi' });
+  for await (const _ of streamed);
+  assert.deepEqual(e.fake.received.map((r) => r.provider), ['anthropic', 'openai']);
+  await assert.rejects(
+    ai.models.generateContent({ model: 'text-only', contents: [{ role: 'user', parts: [picture] }] }),
+    (err) => err instanceof ApiError && err.status === 400 && /no target of 'text-only'/i.test(err.message) && /images/.test(err.message),
+  );
+  assert.equal(e.fake.received.length, 2);
 });

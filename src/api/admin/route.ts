@@ -26,7 +26,7 @@ export interface AdminDeps {
   /** The configured providers, which a stored credential must name. */
   config: Pick<GatewayConfig, 'providers'>;
   /** The running gateway's router (routing state); absent in the CLI, which runs none. */
-  router?: Pick<Router, 'health' | 'resetCircuit'>;
+  router?: Pick<Router, 'health' | 'resetCircuit' | 'configured'>;
 }
 
 type Input<S> = S extends z.ZodType ? z.output<S> : undefined;

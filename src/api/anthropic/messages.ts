@@ -5,12 +5,11 @@
 import type { FastifyInstance } from 'fastify';
 import { jsonText } from '../../core/json-text.ts';
 import type { ChatChunk, ChatResponse } from '../../core/types.ts';
-import { oncePerTarget, streamTranslator } from '../../pipeline/call.ts';
+import { oncePerTarget, routeChat, streamTranslator } from '../../pipeline/call.ts';
 import { canonicalReader } from '../../pipeline/upstream-stream.ts';
 import type { StreamEvent, StreamReader } from '../../providers/types.ts';
 import type { Target } from '../../routing/router.ts';
 import { requestContext, sendJson } from '../../server/request.ts';
-import { capableRoute } from '../../routing/capabilities.ts';
 import type { Services } from '../../server/services.ts';
 import { type SseEncoder, writeSse } from '../../server/sse.ts';
 import { estimateTokens } from '../../usage/estimate-tokens.ts';
@@ -43,7 +42,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, services: Services
     });
     return pipeline.run(ctx, async () => {
       const canonical = oncePerTarget((t) => toCanonicalRequest(body, where(t)));
-      ctx.route = capableRoute(ctx.route!, () => canonical(ctx.route!.targets[0]!));
+      routeChat(ctx, () => canonical(ctx.route!.targets[0]!));
       const build = (t: Target) => native(t)?.buildRequest(raw, t.model, t.provider, req.headers) ?? t.adapter.buildChatRequest(canonical(t), t.model, t.provider);
       if (stream) {
         const reader = (t: Target): StreamReader<ChatChunk | StreamEvent> =>

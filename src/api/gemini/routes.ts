@@ -11,7 +11,7 @@ import { badRequest, badUpstreamResponse, GatewayError } from '../../core/errors
 import { jsonText } from '../../core/json-text.ts';
 import type { ModelObject, Usage } from '../../core/types.ts';
 import { checkModel, visibleModels } from '../../identity/model-access.ts';
-import { oncePerTarget, streamTranslator } from '../../pipeline/call.ts';
+import { oncePerTarget, routeChat, streamTranslator } from '../../pipeline/call.ts';
 import type { Operation, Sizing } from '../../pipeline/context.ts';
 import { isPlainObject } from '../../providers/shared.ts';
 import type { UpstreamCall } from '../../providers/types.ts';
@@ -72,6 +72,7 @@ export function registerGeminiRoutes(app: FastifyInstance, services: Services): 
       let parsed: GenerateContentRequest | undefined;
       const request = () => (parsed ??= parseGenerateContent(body));
       const canonical = oncePerTarget((t) => toChatRequest(request(), model, stream, where(t)));
+      routeChat(ctx, () => canonical(ctx.route!.targets[0]!));
       const build = (t: Target) => nativeCall(t, method, req)?.(body) ?? t.adapter.buildChatRequest(canonical(t), t.model, t.provider);
 
       if (stream) {

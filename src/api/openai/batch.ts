@@ -78,7 +78,7 @@ export function registerBatchRoutes(app: FastifyInstance, services: Services): v
       try {
         const body = parseChatRequest(item);
         if (body.stream === true) throw badRequest('A batch item cannot stream; leave stream out or set it to false', 'stream');
-        const ctx = newContext({ id: `${req.id}-${index}`, surface: 'openai', operation: 'chat', model: body.model, stream: false, abort, credential, clientIp: req.ip });
+        const ctx = newContext({ id: `${req.id}-${index}`, surface: 'openai', operation: 'chat', model: body.model, stream: false, abort, credential, clientIp: req.ip, body: item });
         const response = await pipeline.run(ctx, () => caller.chat(ctx, body));
         return itemJson(index, { response });
       } catch (err) {

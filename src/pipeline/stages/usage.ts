@@ -1,4 +1,5 @@
-// Hands a usage record for every request that reached a provider, answered or not, to the sink.
+// Hands a usage record for every request that reached a provider, answered or not, to the sink, and for every one
+// answered by sharing another's provider call.
 
 import { usageRecord } from '../../usage/record.ts';
 import type { Pricing } from '../../usage/pricing.ts';
@@ -9,7 +10,7 @@ export function usageStage(pricing: Pricing, sink: UsageSink): Stage {
   return {
     name: 'usage',
     after(ctx) {
-      if (!ctx.target || ctx.attempts === 0) return;
+      if (!ctx.target || (ctx.attempts === 0 && !ctx.coalesced)) return;
       sink.write(usageRecord(ctx, pricing));
     },
   };

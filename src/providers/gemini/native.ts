@@ -4,7 +4,8 @@
 
 import { badUpstreamResponse } from '../../core/errors.ts';
 import type { Usage } from '../../core/types.ts';
-import { isPlainObject } from '../shared.ts';
+import { type Generated, generatedText } from '../../usage/estimate-tokens.ts';
+import { isPlainObject, parsedOrUndefined } from '../shared.ts';
 import type { NativeAdapter, ProviderConfig, StreamEvent, StreamReader, UpstreamCall } from '../types.ts';
 import { asResponse, geminiError, streamInterrupted, toUsage, type GenerateContentResponse } from './chat.ts';
 import { geminiCall, modelId } from './wire.ts';
@@ -28,6 +29,38 @@ export function retarget(body: Record<string, unknown>, model: string): Record<s
 /** Usage of a whole answer; embeddings and token counts carry none. */
 function usage(body: unknown): Usage | undefined {
   return isPlainObject(body) && isPlainObject(body.usageMetadata) ? toUsage(body.usageMetadata) : undefined;
+}
+
+/** What a part generated: text, a thought, or a function call; anything else (inline data, signatures alone) nothing. */
+function partGenerated(part: unknown): Generated[] {
+  if (!isPlainObject(part)) return [];
+  if (typeof part.text === 'string') return [part.thought === true ? { reasoning_content: part.text } : { content: part.text }];
+  const call = part.functionCall;
+  if (!isPlainObject(call) || typeof call.name !== 'string') return [];
+  // Arguments arrive as an object, whole or streamed; one serialisation keeps both texts equal.
+  return [{ tool_calls: [{ function: { name: call.name, arguments: call.args === undefined ? '' : JSON.stringify(call.args) } }] }];
+}
+
+interface Candidate {
+  index: number;
+  parts: unknown[];
+}
+
+function candidatesOf(response: unknown): Candidate[] {
+  if (!isPlainObject(response) || !Array.isArray(response.candidates)) return [];
+  return response.candidates.filter(isPlainObject).map((c, i) => ({
+    index: typeof c.index === 'number' ? c.index : i,
+    parts: isPlainObject(c.content) && Array.isArray(c.content.parts) ? c.content.parts : [],
+  }));
+}
+
+/**
+ * The generated text of one whole answer or of a stream's events in order. Streamed candidates (candidateCount > 1)
+ * arrive interleaved; a stable sort by index puts each candidate's slices together, as a whole answer has them.
+ */
+function responsesText(responses: readonly unknown[]): string {
+  const candidates = responses.flatMap(candidatesOf).sort((a, b) => a.index - b.index);
+  return generatedText(candidates.flatMap((c) => c.parts.flatMap(partGenerated)));
 }
 
 /**
@@ -62,6 +95,8 @@ function createStreamReader(provider: string): StreamReader<StreamEvent> {
     substantive: () => true,
     // Read right after `event` returned this item: the usage it brought, if any.
     usage: () => latest,
+    output: (events) => responsesText(events.map((ev) => parsedOrUndefined(ev.data))),
+    reportsUsage: true,
   };
 }
 
@@ -73,6 +108,7 @@ export function createGeminiNative(call: GeminiCall): NativeAdapter {
     buildRequest: (body, model, provider) => method('generateContent', body, model, provider),
     buildMethodRequest: method,
     usage,
+    output: (body) => responsesText([body]),
     createStreamReader,
   };
 }

@@ -3,9 +3,10 @@
 // reasoning) keeps working, and the answer comes back byte for byte. The gateway still reads usage, errors and the end
 // of the stream.
 
-import { isPlainObject } from '../shared.ts';
+import { isPlainObject, parsedOrUndefined } from '../shared.ts';
 import { badUpstreamResponse, GatewayError, upstreamError, streamInterrupted } from '../../core/errors.ts';
 import type { Usage } from '../../core/types.ts';
+import { type Generated, generatedText } from '../../usage/estimate-tokens.ts';
 import type { NativeAdapter, ProviderConfig, StreamEvent, StreamReader, UpstreamCall } from '../types.ts';
 
 /** Builds the POST of a finished body to the server's /responses, with its address and credentials. */
@@ -64,6 +65,63 @@ function streamError(data: Record<string, unknown>, provider: string): GatewayEr
   return upstreamError(provider, statusFor(code), message, { code, param });
 }
 
+/** The texts of the parts of one type in a list of parts (a message's content, a reasoning item's summary). */
+function texts(parts: unknown, type: string): string[] {
+  return Array.isArray(parts) ? parts.flatMap((p) => (isPlainObject(p) && p.type === type && typeof p.text === 'string' ? [p.text] : [])) : [];
+}
+
+/** What an output item generated; built-in tool calls (web search, file search, …) and unknown items give nothing. */
+function itemGenerated(item: unknown): Generated[] {
+  if (!isPlainObject(item)) return [];
+  if (item.type === 'message') return texts(item.content, 'output_text').map((content) => ({ content }));
+  if (item.type === 'reasoning') return [...texts(item.summary, 'summary_text'), ...texts(item.content, 'reasoning_text')].map((reasoning_content) => ({ reasoning_content }));
+  if (item.type === 'function_call' && typeof item.name === 'string') {
+    return [{ tool_calls: [{ function: { name: item.name, arguments: typeof item.arguments === 'string' ? item.arguments : '' } }] }];
+  }
+  return [];
+}
+
+function outputText(response: unknown): string {
+  return isPlainObject(response) && Array.isArray(response.output) ? generatedText(response.output.flatMap(itemGenerated)) : '';
+}
+
+/** Where each text delta goes in the output item it belongs to: the list, and the part type it builds there. */
+const TEXT_DELTAS: Record<string, { list: string; type: string; index: string }> = {
+  'response.output_text.delta': { list: 'content', type: 'output_text', index: 'content_index' },
+  'response.reasoning_text.delta': { list: 'content', type: 'reasoning_text', index: 'content_index' },
+  'response.reasoning_summary_text.delta': { list: 'summary', type: 'summary_text', index: 'summary_index' },
+};
+
+function appendDelta(item: Record<string, unknown> | undefined, data: Record<string, unknown>): void {
+  if (!item || typeof data.delta !== 'string') return;
+  if (data.type === 'response.function_call_arguments.delta') {
+    item.arguments = (typeof item.arguments === 'string' ? item.arguments : '') + data.delta;
+    return;
+  }
+  const target = TEXT_DELTAS[String(data.type)];
+  if (!target) return;
+  const index = data[target.index];
+  if (typeof index !== 'number') return;
+  const list = (item[target.list] ??= []) as { type: string; text: string }[];
+  list[index] = { type: target.type, text: (list[index]?.text ?? '') + data.delta };
+}
+
+/**
+ * Rebuilds the output items from the events (output_item.added opens one with its type and, for a function call, its
+ * name; the deltas fill it) and reads them as a whole response's, so both give the same text.
+ */
+function streamedOutput(events: readonly StreamEvent[]): string {
+  const items = new Map<number, Record<string, unknown>>();
+  for (const ev of events) {
+    const data = parsedOrUndefined(ev.data);
+    if (!isPlainObject(data) || typeof data.output_index !== 'number') continue;
+    if (data.type === 'response.output_item.added' && isPlainObject(data.item)) items.set(data.output_index, { type: data.item.type, name: data.item.name });
+    else appendDelta(items.get(data.output_index), data);
+  }
+  const ordered = [...items].sort(([a], [b]) => a - b);
+  return generatedText(ordered.flatMap(([, item]) => itemGenerated(item)));
+}
+
 /** Events that end the response; each carries the final response with its usage. */
 const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 /** Events that only open the stream: a stream is committed to its target once something beyond them arrived. */
@@ -112,6 +170,8 @@ function createStreamReader(provider: string): StreamReader<StreamEvent> {
     primed: () => {
       committed = true;
     },
+    output: streamedOutput,
+    reportsUsage: true,
   };
 }
 
@@ -119,6 +179,7 @@ export function createResponsesNative(send: ResponsesSender): NativeAdapter {
   return {
     buildRequest: (body, model, provider) => send(JSON.stringify({ ...body, model }), model, provider),
     usage: usageOf,
+    output: outputText,
     createStreamReader,
   };
 }

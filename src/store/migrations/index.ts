@@ -6,11 +6,13 @@ import type { SqlDialect } from '../dialect.ts';
 import { identity } from './0001-identity.ts';
 import { usage } from './0002-usage.ts';
 import { limits } from './0003-limits.ts';
+import { shadow } from './0004-shadow.ts';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_identity': identity(dialect),
     '0002_usage': usage(dialect),
     '0003_limits': limits(dialect),
+    '0004_shadow': shadow(dialect),
   };
 }

@@ -11,6 +11,7 @@ import { membershipRoutes } from './memberships.ts';
 import { organizationRoutes } from './organizations.ts';
 import { policyRoutes } from './policies.ts';
 import { routingRoutes } from './routing.ts';
+import { shadowRoutes } from './shadow.ts';
 import { teamRoutes } from './teams.ts';
 import { usageRoutes } from './usage.ts';
 import { userRoutes } from './users.ts';
@@ -29,6 +30,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...auditRoutes,
   ...usageRoutes,
   ...routingRoutes,
+  ...shadowRoutes,
 ];
 
 export function routeById(operationId: string): AdminRoute {

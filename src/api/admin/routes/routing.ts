@@ -30,9 +30,13 @@ const targetHealth = z.object({
   latency_ms: z.number().nullable(),
   circuit: circuit.nullable(),
   keys: z.array(z.object({ index: z.number(), weight: z.number(), resting_until: z.string().nullable() })).nullable(),
+  probe: z
+    .object({ at: z.string(), healthy: z.boolean().nullable(), status: z.number().nullable(), latency_ms: z.number(), error: z.string().nullable() })
+    .nullable()
+    .describe("The latest active health probe (models[].health_check); healthy null: inconclusive (429)"),
 });
 
-function routerOf(deps: AdminDeps): NonNullable<AdminDeps['router']> {
+export function routerOf(deps: AdminDeps): NonNullable<AdminDeps['router']> {
   if (!deps.router) throw new GatewayError(400, 'invalid_request_error', 'routing state lives in a running gateway: ask its admin API', { code: 'not_a_gateway' });
   return deps.router;
 }
