@@ -60,6 +60,7 @@ export class ShadowRunner {
   private readonly running = new Set<Promise<void>>();
   /** The abort switches of the shadow calls under way: a shutdown does not wait for a slow shadow model. */
   private readonly aborts = new Set<RequestAbort>();
+  private closing = false;
   private readonly pruner: NodeJS.Timeout;
   private readonly now: () => Date;
 
@@ -80,7 +81,8 @@ export class ShadowRunner {
       return;
     }
     const primary = sideOf(ctx, this.opts.pricing, sample.output, sample.mirror.options.keep_output_chars, performance.now());
-    const run = this.run(ctx, sample, primary, sample.output).finally(() => {
+    // On a later turn: the translation and the call must not hold up the end of the primary's response.
+    const run = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run(ctx, sample, primary, sample.output)).finally(() => {
       sample.mirror.inFlight--;
       this.running.delete(run);
     });
@@ -90,6 +92,7 @@ export class ShadowRunner {
   /** Ends the shadow calls under way and waits for their records (on shutdown, before the ledger closes). */
   async settled(): Promise<void> {
     clearInterval(this.pruner);
+    this.closing = true;
     for (const abort of this.aborts) abort.abort(new ClientAbortedError());
     await Promise.allSettled([...this.running]);
   }
@@ -110,6 +113,7 @@ export class ShadowRunner {
       sizing: primaryCtx.sizing,
     });
     let text: string | undefined;
+    if (this.closing) ctx.abort.abort(new ClientAbortedError());
     this.aborts.add(ctx.abort);
     try {
       // The shadow's own route, but never mirrored or coalesced again: one shadow call per sampled request.
@@ -125,6 +129,8 @@ export class ShadowRunner {
     }
     const shadow = sideOf(ctx, this.opts.pricing, text, keep, performance.now());
     if (ctx.target && ctx.attempts > 0) this.opts.usage.write(usageRecord(ctx, this.opts.pricing));
+    // A shadow cut short by a shutdown says nothing about the model: its usage is recorded, no sample.
+    if (ctx.error === SHUT_DOWN) return;
     const now = this.now();
     try {
       await this.opts.samples.insert({
