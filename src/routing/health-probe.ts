@@ -15,6 +15,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ProviderConfig } from '../providers/types.ts';
 import { failsHealth } from './circuit-breaker.ts';
 import type { Target } from './router.ts';
+import { elapsedMs } from '../core/elapsed.ts';
 
 export interface ProbeResult {
   /** When the probe ended, ISO 8601. */
@@ -75,7 +76,7 @@ export async function probe(target: Target, client: UpstreamClient, timeoutMs: n
     at: new Date().toISOString(),
     healthy,
     status,
-    latency_ms: Math.round((performance.now() - started) * 100) / 100,
+    latency_ms: elapsedMs(started),
     error: failure === undefined ? null : failure instanceof Error ? failure.message : String(failure),
   };
 }

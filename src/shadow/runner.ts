@@ -23,6 +23,7 @@ import { usageRecord } from '../usage/record.ts';
 import type { UsageSink } from '../usage/sink.ts';
 import type { ShadowSample } from './mirror.ts';
 import type { ShadowSide } from './record.ts';
+import { elapsedMs } from '../core/elapsed.ts';
 
 export interface ShadowRunnerOptions {
   router: Router;
@@ -46,7 +47,7 @@ function sideOf(ctx: RequestContext, pricing: Pricing, output: string | undefine
   return {
     target: ctx.target?.id ?? null,
     status: ctx.error?.status ?? 200,
-    latency_ms: Math.round((endedAt - ctx.startedAt) * 100) / 100,
+    latency_ms: elapsedMs(ctx.startedAt, endedAt),
     input_tokens: ctx.usage?.prompt_tokens ?? 0,
     output_tokens: ctx.usage?.completion_tokens ?? 0,
     cost_usd: costOf(ctx, pricing)?.usd ?? 0,

@@ -3,6 +3,7 @@
 import type { RequestContext, Surface } from '../pipeline/context.ts';
 import { costOf } from './cost.ts';
 import type { Pricing } from './pricing.ts';
+import { elapsedMs } from '../core/elapsed.ts';
 
 export interface UsageRecord {
   /** Unique per request (RequestContext.recordId): the gateway's request id, or a client's own with a unique suffix. */
@@ -68,7 +69,7 @@ export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Dat
     reasoning_tokens: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
     cost_usd: cost?.usd ?? 0,
     priced: cost?.priced ?? false,
-    latency_ms: Math.round((endedAt - ctx.startedAt) * 100) / 100,
+    latency_ms: elapsedMs(ctx.startedAt, endedAt),
     ttft_ms: ctx.ttftMs ?? null,
     cache_hit: ctx.coalesced,
     estimated: ctx.usageEstimated,

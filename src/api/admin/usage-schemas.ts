@@ -3,12 +3,10 @@
 
 import { z } from 'zod';
 import { USAGE_GROUPS } from '../../store/repositories/usage.ts';
+import { instant } from './period.ts';
 import { responseSchemas } from './schemas.ts';
 
 const id = z.string().min(1).max(64);
-const instant = z
-  .union([z.iso.datetime({ offset: true }), z.iso.date()])
-  .describe('ISO 8601 time with an offset, or a date (midnight UTC)');
 
 export const usageQuery = z.strictObject({
   org_id: id.optional().describe("The organization (required with the master key; others get their own, and another organization's is not found)"),

@@ -3,6 +3,7 @@
 
 import type { Logger } from '../../observability/logger.ts';
 import type { Stage } from '../stages.ts';
+import { elapsedMs } from '../../core/elapsed.ts';
 
 export function accessLogStage(logger: Logger): Stage {
   return {
@@ -21,7 +22,7 @@ export function accessLogStage(logger: Logger): Stage {
           attempts: ctx.attempts,
           status: ctx.error?.status ?? 200,
           error_code: ctx.error?.code ?? undefined,
-          latency_ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
+          latency_ms: elapsedMs(ctx.startedAt),
           ttft_ms: ctx.ttftMs,
           usage: ctx.usage,
           usage_estimated: ctx.usageEstimated || undefined,

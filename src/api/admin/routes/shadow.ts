@@ -3,14 +3,12 @@
 // in-flight and skipped counts are this instance's own.
 
 import { z } from 'zod';
-import { badRequest } from '../../../core/errors.ts';
 import { compare } from '../../../shadow/report.ts';
 import { requirePlatform } from '../access.ts';
 import { notFound } from '../errors.ts';
+import { instant, period } from '../period.ts';
 import { defineRoute, type AdminRoute } from '../route.ts';
 import { routerOf } from './routing.ts';
-
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).describe('ISO 8601 time with an offset, or a date (midnight UTC)');
 
 const percentiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number(), mean: z.number() });
 const sideReport = z.object({
@@ -75,8 +73,8 @@ export const shadowRoutes: AdminRoute[] = [
       if (!route) throw notFound('model', params.model);
       const to = query.to === undefined ? new Date() : new Date(query.to);
       const from = query.from === undefined ? new Date(to.getTime() - DAY_MS) : new Date(query.from);
-      if (from.getTime() >= to.getTime()) throw badRequest(`'from' (${from.toISOString()}) must be before 'to' (${to.toISOString()})`, 'from');
-      const records = await deps.store.shadow.list(params.model, from.toISOString(), to.toISOString(), query.limit + 1);
+      const range = period(from, to, query.from !== undefined);
+      const records = await deps.store.shadow.list(params.model, range.from, range.to, query.limit + 1);
       const truncated = records.length > query.limit;
       if (truncated) records.pop();
       const comparison = compare(records);
@@ -84,8 +82,7 @@ export const shadowRoutes: AdminRoute[] = [
       return {
         model: params.model,
         settings: mirror ? { use: mirror.options.use, share: mirror.options.share, max_in_flight: mirror.options.max_in_flight, in_flight: mirror.inFlight, skipped: mirror.skipped } : null,
-        from: from.toISOString(),
-        to: to.toISOString(),
+        ...range,
         truncated,
         ...comparison,
         recent: records.slice(0, query.recent).map(({ time, request_id, exact_match, primary: p, shadow: s }) => ({ time, request_id, exact_match, primary: p, shadow: s })),

@@ -7,6 +7,7 @@ import { badRequest } from '../../../core/errors.ts';
 import { decide, readsWholeOrg, type Actor } from '../../../identity/rbac.ts';
 import type { UsageSummary, UsageSummaryQuery, UsageSums } from '../../../store/repositories/usage.ts';
 import { reachOrg } from '../access.ts';
+import { period } from '../period.ts';
 import { forbidden } from '../errors.ts';
 import { defineRoute, type AdminRoute, type Call } from '../route.ts';
 import { spendReport, usageQuery, usageReport } from '../usage-schemas.ts';
@@ -16,11 +17,10 @@ type Query = z.output<typeof usageQuery>;
 const tag = 'Usage';
 
 /** The period asked for, as ISO times; each end defaults to this UTC month's. */
-function period(query: Query, now = new Date()): { from: string; to: string } {
+function reportPeriod(query: Query, now = new Date()): { from: string; to: string } {
   const from = query.from === undefined ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)) : new Date(query.from);
   const to = query.to === undefined ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)) : new Date(query.to);
-  if (from.getTime() >= to.getTime()) throw badRequest(`'from' (${from.toISOString()}) must be before 'to' (${to.toISOString()})`, query.from === undefined ? 'to' : 'from');
-  return { from: from.toISOString(), to: to.toISOString() };
+  return period(from, to, query.from !== undefined);
 }
 
 /** For a team-scoped actor, what it may see; a filter naming a team or person beyond that is refused. */
@@ -40,7 +40,7 @@ async function summarize({ actor, deps, query }: Call<unknown, Query>): Promise<
   if (orgId === null) throw badRequest('org_id is required with the master key: usage is reported per organization', 'org_id');
   const tenant = await reachOrg(deps.store, actor, orgId);
   const visible = visibility(actor, query);
-  const { from, to } = period(query);
+  const { from, to } = reportPeriod(query);
   const { key_id, team_id, user_id, model, group_by } = query;
   const summary = await tenant.usage.summary({ from, to, group_by, key_id, team_id, user_id, model, visible });
   return { org_id: orgId, from, to, summary };
