@@ -89,7 +89,10 @@ export function oncePerTarget<T>(make: (target: Target) => T): (target: Target) 
  * through natively, how to make it (only when needed: a route with declared capabilities, a sampled request).
  */
 export function routeChat(ctx: RequestContext, request: ChatRequest | (() => ChatRequest)): void {
-  ctx.route = capableRoute(ctx.route!, request);
+  // A JSON body has at least as many bytes as its strings have characters, and those at least as many as tokens.
+  const bytes = Number(header(ctx.headers?.['content-length']));
+  const sizeBound = bytes > 0 && ctx.sizing ? bytes + (ctx.sizing.maxOutputTokens ?? 0) : undefined;
+  ctx.route = capableRoute(ctx.route!, request, sizeBound);
   sampleShadow(ctx, typeof request === 'function' ? request : () => request);
 }
 

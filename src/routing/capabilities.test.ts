@@ -53,3 +53,12 @@ test('no able target is a 400 that names the need and each target', () => {
   const route = { ...router.resolve('m'), targets: [router.resolve('m').targets[0]!, router.resolve('m').targets[0]!] };
   assert.throws(() => capableRoute(route, ask('word '.repeat(80))), (err: GatewayError) => err.status === 400 && err.code === 'no_capable_target' && /local\/tiny \(context window 50, no JSON schema\)/.test(err.message));
 });
+
+test('a size bound within every window lets the request through unmade, when windows are all that is declared', () => {
+  const windowsOnly = { ...router.resolve('m'), targets: router.resolve('m').targets.map((t) => ({ ...t, capabilities: { context_window: t.capabilities!.context_window } })) };
+  const unmade = () => assert.fail('the request is not made when its size bound fits the smallest window');
+  assert.equal(capableRoute(windowsOnly, unmade, 50), windowsOnly);
+  assert.deepEqual(capableRoute(windowsOnly, () => ask('word '.repeat(80)), 51).targets.map((t) => t.id), ['openai/gpt-4o'], 'over the bound: the request is measured');
+  const route = router.resolve('m');
+  assert.deepEqual(capableRoute(route, () => ask('hi', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } } }), 10).targets.map((t) => t.id), ['openai/gpt-4o'], 'a declared refusal still needs the request');
+});

@@ -58,14 +58,39 @@ function serves(caps: Capabilities | undefined, needs: Needs, upperBound: number
   return window === undefined || upperBound <= window || needs.tokens() <= window;
 }
 
+/** Whether any of `targets` declared a limit, and if so the tightest of each. */
+function tightest(targets: readonly Target[]): { tools: boolean; vision: boolean; json_schema: boolean; window: number } | undefined {
+  let declared = false;
+  let tools = false;
+  let vision = false;
+  let json_schema = false;
+  let window = Infinity;
+  for (const t of targets) {
+    const c = t.capabilities;
+    if (!c) continue;
+    declared = true;
+    tools ||= c.tools === false;
+    vision ||= c.vision === false;
+    json_schema ||= c.json_schema === false;
+    if (c.context_window !== undefined && c.context_window < window) window = c.context_window;
+  }
+  return declared ? { tools, vision, json_schema, window } : undefined;
+}
+
 /**
  * The route with only the targets that can serve the request; the route itself when all can. None able is the
  * client's error, named: sending it anyway would only collect the same refusal from every provider. `request` is the
  * request in canonical form, or how to make it: surfaces that pass requests through untranslated make it only here,
- * for routes whose targets declare limits.
+ * for routes whose targets declare limits. `sizeBound`, when known, is more than the request's tokens (its body's
+ * bytes plus the output it asked for): with only context windows declared (as the price table does for every known
+ * model), a request within the smallest is let through without making or walking it, which is every request in
+ * practice.
  */
-export function capableRoute(route: Route, request: ChatRequest | (() => ChatRequest)): Route {
-  if (route.targets.length < 2 || !route.targets.some((t) => t.capabilities)) return route;
+export function capableRoute(route: Route, request: ChatRequest | (() => ChatRequest), sizeBound?: number): Route {
+  if (route.targets.length < 2) return route;
+  const limits = tightest(route.targets);
+  if (!limits) return route;
+  if (!limits.tools && !limits.vision && !limits.json_schema && sizeBound !== undefined && sizeBound <= limits.window) return route;
   const req = typeof request === 'function' ? request() : request;
   const needs = needsOf(req);
   const upperBound = characters(req.messages) + characters(req.tools) + (req.max_completion_tokens ?? req.max_tokens ?? 0);
