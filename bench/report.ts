@@ -54,6 +54,9 @@ export function evaluate(scenarios: Scenario[], measurements: Measurement[]): Ch
     checks.push(informationalRatio(`virtual-key auth / no auth rps, ${scenario.title}`, find(scenario.id, 'gateway'), find(scenario.id, 'gateway-open')));
     // Informational: a weighted three-target route with retries and circuits against the single-target route.
     checks.push(informationalRatio(`routed / single-target rps, ${scenario.title}`, find(scenario.id, 'gateway-routed'), find(scenario.id, 'gateway')));
+    // Informational: what a log line per request and metrics cost, then tracing on top of them.
+    checks.push(informationalRatio(`logs+metrics / core rps, ${scenario.title}`, find(scenario.id, 'gateway-observed'), find(scenario.id, 'gateway')));
+    checks.push(informationalRatio(`logs+metrics+tracing / core rps, ${scenario.title}`, find(scenario.id, 'gateway-traced'), find(scenario.id, 'gateway')));
   }
   for (const scenario of scenarios.filter((s) => s.rate === null)) {
     // Informational: what counting every request against limits and a budget costs, memory and Redis.
@@ -81,6 +84,18 @@ export function evaluate(scenarios: Scenario[], measurements: Measurement[]): Ch
       goal: `<= ${MAX_ADDED_P50_MS}`,
       pass: value === null ? null : value <= MAX_ADDED_P50_MS,
     });
+    // Informational: the latency logs, metrics and tracing add on top of the core gateway.
+    for (const target of ['gateway-observed', 'gateway-traced'] as const) {
+      const observed = find(scenario.id, target);
+      checks.push({
+        name: `${target} added p50 vs gateway, ${scenario.title}`,
+        value: observed && gateway ? observed.load.p50Ms - gateway.load.p50Ms : null,
+        unit: 'ms',
+        goal: 'reported',
+        pass: null,
+        informational: true,
+      });
+    }
   }
   return checks;
 }

@@ -2,6 +2,8 @@
 
 import { Redis } from 'ioredis';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,6 +60,10 @@ export function startTarget(name: TargetName, upstream: Upstream): Promise<Targe
       return startGateway(upstream, 'limits-redis');
     case 'gateway-routed':
       return startGateway(upstream, 'routed');
+    case 'gateway-observed':
+      return startGateway(upstream, 'observed');
+    case 'gateway-traced':
+      return startGateway(upstream, 'traced');
     case 'bare':
       return startBare(upstream);
     case 'portkey':
@@ -93,7 +99,7 @@ async function seedVirtualKey(database: string, limited: boolean): Promise<strin
   }
 }
 
-type GatewayMode = 'virtual-key' | 'open' | 'limits-memory' | 'limits-redis' | 'routed';
+type GatewayMode = 'virtual-key' | 'open' | 'limits-memory' | 'limits-redis' | 'routed' | 'observed' | 'traced';
 
 const NAMES: Record<GatewayMode, TargetName> = {
   'virtual-key': 'gateway',
@@ -101,6 +107,8 @@ const NAMES: Record<GatewayMode, TargetName> = {
   'limits-memory': 'gateway-limits',
   'limits-redis': 'gateway-limits-redis',
   routed: 'gateway-routed',
+  observed: 'gateway-observed',
+  traced: 'gateway-traced',
 };
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -134,7 +142,7 @@ async function startGateway(upstream: Upstream, mode: GatewayMode): Promise<Targ
     configPath,
     [
       'server: { host: 127.0.0.1, port: 0 }',
-      'logging: { level: warn }',
+      mode === 'observed' || mode === 'traced' ? 'logging: { level: info, requests: true }\nmetrics: { enabled: true }' : 'logging: { level: warn }\nmetrics: { enabled: false }',
       redis
         ? `storage: { database: "${database}", redis: "${REDIS_URL}", redis_namespace: bench-${process.pid}-${Date.now()} }`
         : `storage: { database: "${database}" }`,
@@ -158,14 +166,17 @@ async function startGateway(upstream: Upstream, mode: GatewayMode): Promise<Targ
       '',
     ].join('\n'),
   );
+  const sink = mode === 'traced' ? await startTraceSink() : undefined;
   let service: Service;
   try {
     service = await launch('gateway', {
       args: [join(REPO_ROOT, 'dist/cli/main.js'), 'start', '--config', configPath],
       ready: new RegExp(`Switchboard listening on (${URL_PATTERN})`),
       cwd: workDir,
+      ...(sink ? { env: { ...process.env, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } } : {}),
     });
   } catch (err) {
+    await sink?.close();
     redis?.disconnect();
     await rm(workDir, { recursive: true, force: true });
     throw err;
@@ -179,10 +190,25 @@ async function startGateway(upstream: Upstream, mode: GatewayMode): Promise<Targ
     ...(redis ? { redisScriptCalls: () => redisScriptCalls(redis) } : {}),
     stop: async () => {
       await service.stop();
+      await sink?.close();
       redis?.disconnect();
       await rm(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Where the traced gateway exports its spans: an OTLP/HTTP endpoint that reads and drops them. It runs in the bench's
+ * own process, which is not measured; the exporter sends batches every few seconds, so it is little work.
+ */
+async function startTraceSink(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 async function startBare(upstream: Upstream): Promise<Target> {

@@ -4,9 +4,12 @@
  * `gateway` authenticates every request with a virtual key; `gateway-open` is the same gateway with no auth at all;
  * `gateway-limits` and `gateway-limits-redis` are `gateway` with rate limits, a token limit, a concurrency limit and a
  * budget on every request, counted in memory or on Redis; `gateway-routed` is `gateway` with its model a weighted route
- * over three providers, with retries, circuit breakers and capability filtering (what routing itself costs).
+ * over three providers, with retries, circuit breakers and capability filtering (what routing itself costs). The
+ * gateway targets run with request log lines and metrics off (the core figures); `gateway-observed` is `gateway` with a
+ * JSON log line per request and Prometheus metrics on, `gateway-traced` with OpenTelemetry traces exported over
+ * OTLP/HTTP to a local sink as well.
  */
-export const TARGET_NAMES = ['gateway', 'gateway-open', 'gateway-limits', 'gateway-limits-redis', 'gateway-routed', 'bare', 'portkey'] as const;
+export const TARGET_NAMES = ['gateway', 'gateway-open', 'gateway-limits', 'gateway-limits-redis', 'gateway-routed', 'gateway-observed', 'gateway-traced', 'bare', 'portkey'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export type ScenarioId = 'chat' | 'chat-stream' | 'fixed-rate';

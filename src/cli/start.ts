@@ -22,9 +22,12 @@ export function banner(
   database: string,
   secret: { source: string; created: boolean },
   auth: AuthMode,
+  /** Where spans are exported (an origin), when tracing is on. */
+  tracing?: string,
 ): string {
   const lines = [`Switchboard listening on ${url} (v${version})`, `  config: ${config.source}`, `  database: ${database}`, `  master secret: ${secret.source}`];
   lines.push(`  usage journal: ${usageJournalDir(config) ?? 'none (in-memory database: usage records last only as long as the process)'}`);
+  lines.push(`  tracing: ${tracing ? `OpenTelemetry spans over OTLP/HTTP to ${tracing}` : 'off (OTEL_TRACES_EXPORTER=otlp or tracing.enabled: true turns it on)'}`);
   if (secret.created) {
     lines.push('  warning: a new master secret was generated; back it up with the database: stored provider credentials and virtual keys cannot be used without it');
   }
@@ -76,5 +79,5 @@ export async function start(opts: { config?: string; port?: number; host?: strin
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  process.stdout.write(banner(config, url, opts.version, opened.store.description, opened.secrets, services.keyAuth.mode) + '\n');
+  process.stdout.write(banner(config, url, opts.version, opened.store.description, opened.secrets, services.keyAuth.mode, services.tracing?.endpoint) + '\n');
 }

@@ -41,6 +41,10 @@ export interface GatewayConfig {
   limits: Config['limits'];
   budgets: Config['budgets'];
   usage: Config['usage'];
+  metrics: Config['metrics'];
+  tracing: Config['tracing'];
+  request_logs: Config['request_logs'];
+  alerts: Config['alerts'];
   /** Things worth telling the operator that do not stop the gateway. */
   warnings: ConfigProblem[];
 }
@@ -204,8 +208,8 @@ function build(value: unknown, source: string, lineOf: LineOf): GatewayConfig {
   const { providers, problems } = resolve(parsed.data, lineOf);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const warnings: ConfigProblem[] = [];
-  const { server, logging, auth, admin, storage = {}, models, routing, pricing, limits, budgets, usage } = parsed.data;
-  return { source, server, logging, auth, admin, storage, providers, models, routing, pricing, limits, budgets, usage, warnings };
+  const { server, logging, auth, admin, storage = {}, models, routing, pricing, limits, budgets, usage, metrics, tracing, request_logs, alerts } = parsed.data;
+  return { source, server, logging, auth, admin, storage, providers, models, routing, pricing, limits, budgets, usage, metrics, tracing, request_logs, alerts, warnings };
 }
 
 /** Parses YAML text. `source` names the file in messages. */

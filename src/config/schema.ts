@@ -222,6 +222,31 @@ export const webhookSchema = z
   })
   .strict();
 
+/**
+ * An alert rule: fires when its condition holds over the last window_minutes (for a model or provider, or each one
+ * separately when neither is named), and resolves when it no longer does.
+ */
+export const alertRuleSchema = z
+  .object({
+    name: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, _ . - (at most 64)'),
+    // error_rate: failed requests (5xx and 429, not a client's own 4xx) over threshold percent; p95_latency: of
+    // answered requests, over threshold ms; spend: over threshold USD within the window; circuit_open: a target's
+    // circuit opened (threshold, window and min_requests unused).
+    kind: z.enum(['error_rate', 'p95_latency', 'spend', 'circuit_open']),
+    threshold: z.coerce.number<unknown>().nonnegative().default(0),
+    window_minutes: z.coerce.number<unknown>().int().positive().max(1440).default(5),
+    // Fewer requests in the window than this never fire a rate or a percentile.
+    min_requests: z.coerce.number<unknown>().int().positive().default(20),
+    // The model name clients send; for circuit_open, the target's model id or a configured model routing to it.
+    model: z.string().min(1).optional(),
+    provider: z.string().min(1).optional(),
+    // Every model (or provider) on its own: one alert per model that breaks the rule.
+    per: z.enum(['model', 'provider']).optional(),
+  })
+  .strict()
+  .refine((r) => r.kind === 'circuit_open' || r.threshold > 0, { message: 'a threshold above 0 is needed', path: ['threshold'] })
+  .refine((r) => r.kind !== 'error_rate' || r.threshold < 100, { message: 'an error rate is a percentage: it cannot go over 100', path: ['threshold'] });
+
 export const configSchema = z
   .object({
     server: z
@@ -235,7 +260,58 @@ export const configSchema = z
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        // Human-readable, coloured lines (pino-pretty) instead of JSON: for a terminal, not for a log pipeline.
         pretty: flag.default(false),
+        // One line per request at info level (request id, key id, team, model, target, status, latency, tokens, cost…).
+        requests: flag.default(true),
+        // More paths to censor, in pino's redact syntax (a.b, a["x-y"], *.c), beside the credentials and
+        // authorization headers that are always censored.
+        redact: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        // GET <path> in the Prometheus text format.
+        enabled: flag.default(true),
+        path: z.string().regex(/^\/[\w./-]*$/, 'expected a path such as /metrics').default('/metrics'),
+        // Per-team and per-key labels multiply the series by the number of teams and keys: off unless asked for.
+        team_label: flag.default(false),
+        key_label: flag.default(false),
+      })
+      .strict()
+      .prefault({}),
+    tracing: z
+      .object({
+        // OpenTelemetry traces over OTLP/HTTP, configured by the standard OTEL_* environment variables
+        // (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
+        // OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER…). Unset: on when OTEL_TRACES_EXPORTER is otlp, else off.
+        enabled: flag.optional(),
+      })
+      .strict()
+      .prefault({}),
+    request_logs: z
+      .object({
+        // Request log rows (the usage ledger) older than this many days are deleted; 0 keeps them for ever.
+        retention_days: z.coerce.number<unknown>().int().min(0).default(30),
+        // The newest rows kept at most; 0 for no cap.
+        max_rows: z.coerce.number<unknown>().int().min(0).default(0),
+        prune_every_ms: durationMs.default(3_600_000),
+        // Request and response bodies of keys and teams that capture them (their log_payloads), cut at this size,
+        // secrets masked.
+        payload_max_bytes: byteSize.default(64 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    alerts: z
+      .object({
+        evaluate_every_ms: durationMs.default(30_000),
+        webhooks: z.array(webhookSchema).default([]),
+        // A rule's name keys its firing state, shared by the instances.
+        rules: z
+          .array(alertRuleSchema)
+          .default([])
+          .refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, { message: 'alert rule names must be unique' }),
       })
       .strict()
       .prefault({}),
@@ -350,3 +426,4 @@ export type ModelPrice = z.output<typeof modelPriceSchema>;
 export type OidcConfig = NonNullable<Config['admin']['oidc']>;
 export type LimitRuleEntry = z.output<typeof limitRuleSchema>;
 export type WebhookConfig = z.output<typeof webhookSchema>;
+export type AlertRule = z.output<typeof alertRuleSchema>;

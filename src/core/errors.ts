@@ -57,6 +57,9 @@ export class GatewayError extends Error {
 /** nginx's 499, recorded for a request's after-stages (logs, usage) when the client left; nobody receives it. */
 export const CLIENT_CLOSED = new GatewayError(499, 'api_error', 'the client closed the connection', { code: 'client_closed_request' });
 
+/** What anything unexpected answers: a 500 that reveals nothing internal. */
+export const INTERNAL_ERROR = new GatewayError(500, 'api_error', 'The gateway failed to handle this request; report it with the x-request-id header value', { code: 'internal_error' });
+
 export const badRequest = (message: string, param?: string, code = 'invalid_request'): GatewayError =>
   new GatewayError(400, 'invalid_request_error', message, { param: param ?? null, code });
 

@@ -1,6 +1,7 @@
 // What binds a virtual key besides its own fields: the model access policies of its organization (those with no team)
-// and of its team, and the rate limits and budgets set for the key, its team, its user and its organization. Read when
-// the key is loaded into the auth cache, so they cost nothing per request; admin changes to any of them invalidate it.
+// and of its team, the rate limits and budgets set for the key, its team, its user and its organization, and whether
+// its team captures request bodies. Read when the key is loaded into the auth cache, so they cost nothing per request;
+// admin changes to any of them invalidate it.
 
 import type { BudgetRule, LimitRule } from '../limits/rules.ts';
 import type { Store } from '../store/store.ts';
@@ -38,16 +39,18 @@ function toBudgetRule(budget: Budget, defaults: BindingsDefaults): BudgetRule {
 export function bindingsLoader(store: Pick<Store, 'tenant'>, defaults: BindingsDefaults): BindingsLoader {
   return async (key) => {
     const tenant = store.tenant(key.org_id);
-    const [org, team, limits, budgets] = await Promise.all([
+    const [org, team, limits, budgets, keyTeam] = await Promise.all([
       tenant.policies.list({ team_id: null, limit: ALL }),
       key.team_id ? tenant.policies.list({ team_id: key.team_id, limit: ALL }) : undefined,
       tenant.rateLimits.forKey(key),
       tenant.budgets.forKey(key),
+      key.team_id ? tenant.teams.get(key.team_id) : undefined,
     ]);
     return {
       policies: [...org.items, ...(team?.items ?? [])].map((p) => ({ name: p.name, allowed_models: p.allowed_models })),
       limits: limits.map(toLimitRule),
       budgets: budgets.map((b) => toBudgetRule(b, defaults)),
+      team_log_payloads: keyTeam?.log_payloads ?? false,
     };
   };
 }

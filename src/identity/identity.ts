@@ -26,6 +26,8 @@ export interface Identity {
   readonly limits: readonly LimitRule[];
   /** The USD budgets of the key, its team, its user and its organization. */
   readonly budgets: readonly BudgetRule[];
+  /** The request and response bodies are captured in the request log: the key or its team asks for it. */
+  readonly log_payloads: boolean;
 }
 
 /** A model access policy as auth applies it; an empty allowed_models restricts nothing, as on a key. */
@@ -46,6 +48,7 @@ const unrestricted = (kind: 'master' | 'local'): Identity => ({
   policies: [],
   limits: [],
   budgets: [],
+  log_payloads: false,
 });
 
 export const MASTER_IDENTITY = unrestricted('master');
@@ -56,9 +59,11 @@ export interface KeyBindings {
   readonly policies: readonly AccessPolicy[];
   readonly limits: readonly LimitRule[];
   readonly budgets: readonly BudgetRule[];
+  /** The key's team captures its requests' bodies. */
+  readonly team_log_payloads: boolean;
 }
 
-export const NO_BINDINGS: KeyBindings = { policies: [], limits: [], budgets: [] };
+export const NO_BINDINGS: KeyBindings = { policies: [], limits: [], budgets: [], team_log_payloads: false };
 
 export function keyIdentity(key: VirtualKey, bindings: KeyBindings = NO_BINDINGS): Identity {
   return {
@@ -73,5 +78,6 @@ export function keyIdentity(key: VirtualKey, bindings: KeyBindings = NO_BINDINGS
     policies: bindings.policies,
     limits: bindings.limits,
     budgets: bindings.budgets,
+    log_payloads: key.log_payloads || bindings.team_log_payloads,
   };
 }

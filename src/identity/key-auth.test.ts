@@ -120,6 +120,7 @@ describe('virtual keys', () => {
       policies: [],
       limits: [],
       budgets: [],
+      log_payloads: false,
     } satisfies Identity);
     for (let i = 0; i < 100; i++) {
       const cached = auth.authenticate(key, '127.0.0.1');

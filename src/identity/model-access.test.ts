@@ -42,6 +42,7 @@ const identity = (allowed_models: string[], allowed_surfaces: string[] = [], pol
   policies,
   limits: [],
   budgets: [],
+  log_payloads: false,
 });
 
 test('model access policies bind on top of the key: every one must allow the model, and listings show only that', () => {

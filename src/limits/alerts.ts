@@ -1,14 +1,12 @@
 // Budget alerts. When spend passes one of a budget's alert thresholds, a message goes to every webhook of the config
 // (budgets.alerts.webhooks) and to the budget's own webhook_url: once per threshold, budget and period across every
 // gateway instance, since the first caller to count the crossing in the shared kv is the one that sends. The request
-// that crossed it does not wait: crossed() returns at once, and delivery, retries and failures happen behind it and
-// end in the log. Webhook URLs often carry a token (Slack's in the path, others in the query), so only their origin is
-// ever logged.
+// that crossed it does not wait: crossed() returns at once, and delivery (observability/webhooks.ts: retries, failures
+// logged with the webhook's origin only) happens behind it.
 
-import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
 import type { WebhookConfig } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
+import { describeError, WebhookSender, type WebhookDestination } from '../observability/webhooks.ts';
 import type { Kv } from '../store/kv/index.ts';
 import type { BudgetPeriod, BudgetRule } from './rules.ts';
 
@@ -28,12 +26,6 @@ export interface BudgetAlertsOptions {
   now?: () => number;
 }
 
-interface Destination {
-  url: string;
-  format: 'json' | 'slack';
-  headers: Readonly<Record<string, string>>;
-}
-
 interface Crossing {
   budget: BudgetRule;
   periodStartMs: number;
@@ -44,15 +36,6 @@ interface Crossing {
 const DAY = 86_400_000;
 /** The longest a period lasts; a dedupe mark outlives it by a day, so a late instance still sees it. */
 const PERIOD_MS: Record<BudgetPeriod, number> = { daily: DAY, weekly: 7 * DAY, monthly: 31 * DAY, total: 400 * DAY };
-
-/** What may be logged of a webhook URL: scheme, host and port. */
-export function webhookOrigin(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '(not a URL)';
-  }
-}
 
 function usd(amount: number): string {
   return `$${amount.toFixed(amount !== 0 && Math.abs(amount) < 0.01 ? 4 : 2)}`;
@@ -94,21 +77,11 @@ function jsonBody({ budget, periodStartMs, threshold, spentUsd }: Crossing, nowM
   };
 }
 
-/** An error's kind and message, with the webhook URL (which may hold a token) cut down to its origin. */
-function describeError(error: unknown, url?: string): string {
-  const err = error instanceof Error ? error : new Error(String(error));
-  const code = (err as { code?: unknown }).code;
-  const message = url ? err.message.split(url).join(webhookOrigin(url)) : err.message;
-  return `${typeof code === 'string' ? code : err.name}: ${message}`;
-}
-
 export class BudgetAlerts {
   readonly #kv: BudgetAlertsOptions['kv'];
-  readonly #webhooks: readonly Destination[];
+  readonly #webhooks: readonly WebhookDestination[];
   readonly #logger: BudgetAlertsOptions['logger'];
-  readonly #timeoutMs: number;
-  readonly #retries: number;
-  readonly #backoffMs: number;
+  readonly #sender: WebhookSender;
   readonly #now: () => number;
   readonly #pending = new Set<Promise<void>>();
 
@@ -116,9 +89,7 @@ export class BudgetAlerts {
     this.#kv = options.kv;
     this.#webhooks = options.webhooks.map((w) => ({ url: w.url, format: w.format, headers: w.headers }));
     this.#logger = options.logger;
-    this.#timeoutMs = options.timeoutMs ?? 5_000;
-    this.#retries = options.retries ?? 2;
-    this.#backoffMs = options.backoffMs ?? 500;
+    this.#sender = new WebhookSender(options);
     this.#now = options.now ?? Date.now;
   }
 
@@ -166,36 +137,9 @@ export class BudgetAlerts {
       // A duplicate alert is better than none: without the kv, every instance that sees the crossing sends.
       this.#logger.warn({ budget_id: budget.id, threshold, err: describeError(error) }, 'budget alert: the kv is unreachable, sending without deduplication');
     }
-    const own: Destination[] = budget.webhook_url ? [{ url: budget.webhook_url, format: budget.webhook_format, headers: {} }] : [];
+    const own: WebhookDestination[] = budget.webhook_url ? [{ url: budget.webhook_url, format: budget.webhook_format, headers: {} }] : [];
     const nowMs = this.#now();
     const bodies = { json: JSON.stringify(jsonBody(crossing, nowMs)), slack: JSON.stringify({ text: slackText(crossing) }) };
-    await Promise.all([...this.#webhooks, ...own].map((to) => this.#deliver(to, bodies[to.format], crossing)));
-  }
-
-  async #deliver(to: Destination, body: string, { budget, threshold }: Crossing): Promise<void> {
-    let problem = '';
-    let attempts = 0;
-    while (attempts <= this.#retries) {
-      if (attempts > 0) await sleep(this.#backoffMs * 2 ** (attempts - 1));
-      attempts++;
-      try {
-        const res = await request(to.url, {
-          method: 'POST',
-          headers: { ...to.headers, 'content-type': 'application/json' },
-          body,
-          headersTimeout: this.#timeoutMs,
-          bodyTimeout: this.#timeoutMs,
-          signal: AbortSignal.timeout(this.#timeoutMs),
-        });
-        await res.body.dump();
-        if (res.statusCode >= 200 && res.statusCode < 300) return;
-        problem = `HTTP ${res.statusCode}`;
-        // The receiver refused the alert itself (a bad URL or token): sending it again would change nothing.
-        if (res.statusCode < 500 && res.statusCode !== 429) break;
-      } catch (error) {
-        problem = describeError(error, to.url);
-      }
-    }
-    this.#logger.warn({ webhook: webhookOrigin(to.url), budget_id: budget.id, threshold, attempts, problem }, 'budget alert webhook failed');
+    await this.#sender.send([...this.#webhooks, ...own], bodies, { message: 'budget alert webhook failed', fields: { budget_id: budget.id, threshold } });
   }
 }

@@ -22,3 +22,11 @@ test('credentials are redacted wherever they sit in a logged object', () => {
   }
   assert.match(out, /\[redacted\]/);
 });
+
+test('paths named in logging.redact are censored too', () => {
+  let out = '';
+  const sink = new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) });
+  createLogger({ level: 'info', redact: ['customer.email', 'metadata["x-tenant-token"]'] }, sink).info({ customer: { email: 'a@b.c', plan: 'pro' }, metadata: { 'x-tenant-token': 'tok-1' } }, 'line');
+  assert.ok(!out.includes('a@b.c') && !out.includes('tok-1'), out);
+  assert.match(out, /"plan":"pro"/);
+});

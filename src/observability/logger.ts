@@ -13,15 +13,23 @@ export const REDACT_PATHS = [
   ...SECRET_HEADERS.flatMap((h) => [`headers${h.startsWith('[') ? h : `.${h}`}`, `*.headers${h.startsWith('[') ? h : `.${h}`}`]),
 ];
 
-export function createLogger(options: { level: string; pretty?: boolean }, destination?: NodeJS.WritableStream): Logger {
+export interface LoggerOptions {
+  level: string;
+  /** Coloured human-readable lines through pino-pretty, formatted on a worker thread off the event loop. */
+  pretty?: boolean;
+  /** More paths to censor (config logging.redact), beside the credentials always censored. */
+  redact?: readonly string[];
+}
+
+export function createLogger(options: LoggerOptions, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {
       level: options.level,
       base: { service: 'switchboard' },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination ?? pino.destination({ sync: false }),
+    destination ?? (options.pretty ? pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } }) : pino.destination({ sync: false })),
   );
 }
 

@@ -24,6 +24,7 @@ import { ByteStream } from './byte-stream.ts';
 import type { RequestContext, Surface } from './context.ts';
 import { asFloatRequest, needsPacking, packBase64 } from './embeddings-encoding.ts';
 import { UpstreamStream } from './upstream-stream.ts';
+import { noteFailedAttempt, noteSkippedTarget } from './attempt-trail.ts';
 import { estimateUsage, generatedText } from '../usage/estimate-tokens.ts';
 
 function header(value: string | string[] | undefined): string | undefined {
@@ -175,6 +176,7 @@ export class ProviderCaller {
       for (let retry = 0; ; ) {
         if (circuit && !circuit.acquire()) {
           (skipped ??= []).push(configured);
+          noteSkippedTarget(ctx, configured);
           break;
         }
         ctx.target = configured;
@@ -197,6 +199,7 @@ export class ProviderCaller {
           // like a provider refusing a key, a failure another target may not have.
           circuit?.released();
           if (!canTryNext(err)) throw err;
+          noteFailedAttempt(ctx, target, err as GatewayError);
           failed = err;
           break;
         }
@@ -209,10 +212,13 @@ export class ProviderCaller {
           // The first such refusal is what the client hears if none can.
           if (!refusedHere(err)) throw err;
           refused ??= err;
+          noteFailedAttempt(ctx, target, err as GatewayError);
           break;
         }
         const stats = target.stats;
         stats.inFlight++;
+        const span = ctx.trace?.attempt(target, ctx.attempts);
+        if (span) call = { ...call, headers: { ...call.headers, ...span.headers } };
         const startedAt = performance.now();
         let sent: Sent | undefined;
         try {
@@ -224,13 +230,18 @@ export class ProviderCaller {
             throw target.adapter.parseError(response.statusCode, body, header(response.headers['retry-after']), target.provider.name);
           }
           const accepted = await accept(sent, more);
+          const took = performance.now() - startedAt;
+          ctx.upstreamMs += took;
+          span?.end({ status: sent.response.statusCode });
           circuit?.succeeded();
-          observeLatency(stats, performance.now() - startedAt);
+          observeLatency(stats, took);
           // Still in flight until the request ends (a stream, until its last byte): the route stage's after ends it.
           ctx.busy = stats;
           announce(ctx, target, i > 0);
           return accepted;
         } catch (err) {
+          ctx.upstreamMs += performance.now() - startedAt;
+          span?.end({ status: sent?.response.statusCode, error: err });
           stats.inFlight--;
           sent?.release();
           if (sent && !sent.response.body.destroyed) sent.response.body.destroy();
@@ -241,6 +252,7 @@ export class ProviderCaller {
           // For the latency strategy, a provider's failure counts as a very slow answer.
           if (unhealthy || (err instanceof GatewayError && err.status === 429)) observeLatency(stats, performance.now() - startedAt + FAILURE_PENALTY_MS);
           if (!(err instanceof GatewayError) || err.provider === undefined) throw err;
+          noteFailedAttempt(ctx, target, err);
           // The provider's total_ms ended this attempt through the request's abort switch; the next one starts afresh.
           ctx.abort.rearm();
           if (key >= 0 && err.status === 429) {
@@ -253,7 +265,9 @@ export class ProviderCaller {
             const wait = retryDelayMs(err, retry, policy.retry);
             if (wait !== undefined) {
               failed = err;
+              const waitedFrom = performance.now();
               await sleepUnlessAborted(ctx.abort, wait);
+              ctx.upstreamMs += performance.now() - waitedFrom;
               continue;
             }
           }
@@ -360,6 +374,7 @@ export class ProviderCaller {
     );
     if (response.usage) ctx.usage = response.usage;
     else estimateUsage(ctx, generatedText(response.choices.map((c) => c.message)));
+    if (ctx.trace) ctx.finishReasons = response.choices.flatMap((c) => (c.finish_reason ? [c.finish_reason] : []));
     return response;
   }
 

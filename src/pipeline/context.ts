@@ -10,6 +10,9 @@ import type { OpenAIOperation } from '../providers/types.ts';
 import type { Route, Target } from '../routing/router.ts';
 import type { Reservation } from '../limits/limiter.ts';
 import type { ShadowSample } from '../shadow/mirror.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
+import type { PayloadCapture } from '../request-logs/capture.ts';
+import type { FailedAttempt } from './attempt-trail.ts';
 
 /**
  * What a request may consume, for token limits and budgets to reserve before the call: the part of the request whose
@@ -45,6 +48,11 @@ export interface RequestContext {
   stream: boolean;
   /** performance.now() when the request arrived. */
   startedAt: number;
+  /**
+   * Milliseconds spent waiting on providers (every attempt, up to a stream's first chunk) and the backoff between
+   * attempts: the rest of the request's time is the gateway's own (x-switchboard-overhead-ms).
+   */
+  upstreamMs: number;
   /** Tripped when the client disconnects, or with a TotalTimeout when a provider runs out of total_ms. */
   abort: RequestAbort;
   /** The key the client presented, if any. */
@@ -61,6 +69,10 @@ export interface RequestContext {
   attempts: number;
   /** Answered by an identical request's upstream call, in flight at the same time (routing/coalescer.ts): no attempt of its own. */
   coalesced: boolean;
+  /** The attempts that failed and the targets skipped, in order (attempt-trail.ts); undefined while there are none. */
+  failedAttempts: FailedAttempt[] | undefined;
+  /** Set when the caller's key or team captures request and response bodies (log_payloads). */
+  payload: PayloadCapture | undefined;
   usage: Usage | undefined;
   /** The provider reported no usage: `usage` is the gateway's estimate (usage/estimate-tokens.ts). */
   usageEstimated: boolean;
@@ -78,6 +90,14 @@ export interface RequestContext {
   busy: TargetStats | undefined;
   /** Set when the request is mirrored to its model's shadow (shadow/mirror.ts) once it ends. */
   shadow: ShadowSample | undefined;
+  /** The request's trace span, when tracing is on. */
+  trace: RequestTrace | undefined;
+  /**
+   * Why the answer ended, one entry per choice that said (`stop`, `length`, …), for the trace's
+   * gen_ai.response.finish_reasons: recorded only while the request is traced, and only from canonical chat answers and
+   * OpenAI-format streams.
+   */
+  finishReasons: string[] | undefined;
 }
 
 /**
@@ -86,7 +106,7 @@ export interface RequestContext {
  */
 export function newContext(
   init: Pick<RequestContext, 'id' | 'surface' | 'operation' | 'model' | 'stream' | 'abort' | 'credential' | 'clientIp'> &
-    Partial<Pick<RequestContext, 'recordId' | 'sizing' | 'response' | 'headers' | 'body'>>,
+    Partial<Pick<RequestContext, 'recordId' | 'sizing' | 'response' | 'headers' | 'body' | 'startedAt'>>,
 ): RequestContext {
   return {
     id: init.id,
@@ -95,7 +115,8 @@ export function newContext(
     operation: init.operation,
     model: init.model,
     stream: init.stream,
-    startedAt: performance.now(),
+    startedAt: init.startedAt ?? performance.now(),
+    upstreamMs: 0,
     abort: init.abort,
     credential: init.credential,
     clientIp: init.clientIp,
@@ -106,6 +127,8 @@ export function newContext(
     target: undefined,
     attempts: 0,
     coalesced: false,
+    failedAttempts: undefined,
+    payload: undefined,
     usage: undefined,
     usageEstimated: false,
     cost: undefined,
@@ -116,5 +139,7 @@ export function newContext(
     response: init.response,
     busy: undefined,
     shadow: undefined,
+    trace: undefined,
+    finishReasons: undefined,
   };
 }

@@ -2,7 +2,7 @@
 // reverse order, always, success or failure). Later stages (auth, limits, cache, guardrails, usage) plug in here
 // without the routes or the providers knowing.
 
-import { CLIENT_CLOSED, GatewayError } from '../core/errors.ts';
+import { CLIENT_CLOSED, GatewayError, INTERNAL_ERROR } from '../core/errors.ts';
 import { ClientAbortedError } from '../http/client.ts';
 import type { RequestContext } from './context.ts';
 
@@ -29,6 +29,8 @@ export class Pipeline {
     } catch (err) {
       if (err instanceof GatewayError) ctx.error = err;
       else if (err instanceof ClientAbortedError) ctx.error = CLIENT_CLOSED;
+      // Anything else is the gateway's own failure, answered with a 500: logs, metrics and traces must say so too.
+      else ctx.error = INTERNAL_ERROR;
       throw err;
     } finally {
       for (let i = ran - 1; i >= 0; i--) {

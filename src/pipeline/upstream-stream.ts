@@ -6,6 +6,7 @@
 import { GatewayError } from '../core/errors.ts';
 import type { ChatChunk } from '../core/types.ts';
 import { transportError, type UpstreamResponse } from '../http/client.ts';
+import { hasKey } from '../providers/openai/stream.ts';
 import { createSseDecoder } from '../providers/sse.ts';
 import type { StreamDecoder, StreamReader, StreamTranslator } from '../providers/types.ts';
 import type { Target } from '../routing/router.ts';
@@ -26,6 +27,23 @@ function substantiveChunk(chunk: StreamChunk): boolean {
 
 const deltas = (chunks: readonly ChatChunk[]) => chunks.flatMap((chunk) => chunk.choices.map((c) => c.delta));
 
+/**
+ * A passed-through event is parsed only when its text says it carries a finish reason (once per choice, at the end);
+ * text the client gets unparsed anyway must not fail the stream here.
+ */
+function finishReasons(chunk: StreamChunk, into: string[]): void {
+  let parsed: ChatChunk | undefined = typeof chunk === 'string' ? undefined : chunk;
+  if (typeof chunk === 'string' && hasKey(chunk, 'finish_reason', '"')) {
+    try {
+      parsed = JSON.parse(chunk) as ChatChunk;
+    } catch {
+      return;
+    }
+  }
+  if (!Array.isArray(parsed?.choices)) return;
+  for (const c of parsed.choices) if (c.finish_reason) into.push(c.finish_reason);
+}
+
 /** Canonical chunks through the provider's translator, as ChatChunk objects. */
 export function canonicalReader(translator: StreamTranslator): StreamReader<ChatChunk> {
   return {
@@ -34,6 +52,7 @@ export function canonicalReader(translator: StreamTranslator): StreamReader<Chat
     complete: () => translator.complete?.() ?? false,
     substantive: substantiveChunk,
     usage: (chunk) => chunk.usage ?? undefined,
+    finishReasons,
     output: (chunks) => generatedText(deltas(chunks)),
   };
 }
@@ -54,6 +73,7 @@ export function openaiTextReader(translator: StreamTranslator): StreamReader<Str
     complete: () => translator.complete?.() ?? false,
     substantive: substantiveChunk,
     usage: (chunk) => (typeof chunk === 'string' ? undefined : (chunk.usage ?? undefined)),
+    finishReasons,
     primed: () => {
       passthrough = translator.passthrough !== undefined;
     },
@@ -77,6 +97,8 @@ export class UpstreamStream<T> {
    * request is mirrored to a shadow (readers with `output` only).
    */
   private readonly seen: T[] | undefined;
+  /** Where the items' finish reasons go: only a traced request's, from a reader that knows them. */
+  private readonly finishes: string[] | undefined;
 
   constructor(
     private readonly response: UpstreamResponse,
@@ -88,6 +110,7 @@ export class UpstreamStream<T> {
     this.decoder = target.adapter.createStreamDecoder?.() ?? createSseDecoder();
     this.body = response.body[Symbol.asyncIterator]();
     this.seen = reader.output && (!reader.reportsUsage || ctx.shadow) ? [] : undefined;
+    this.finishes = ctx.trace && reader.finishReasons ? (ctx.finishReasons = []) : undefined;
   }
 
   /**
@@ -167,6 +190,7 @@ export class UpstreamStream<T> {
   private take(items: T[]): void {
     for (const item of items) {
       this.seen?.push(item);
+      if (this.finishes) this.reader.finishReasons!(item, this.finishes);
       const usage = this.reader.usage(item);
       if (usage) this.ctx.usage = usage;
       this.pending.push(item);

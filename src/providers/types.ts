@@ -103,6 +103,8 @@ export interface StreamReader<T> {
   substantive(item: T): boolean;
   /** The usage so far, when this item brought news of it. */
   usage(item: T): Usage | undefined;
+  /** Adds the finish reasons this item reports to `into`; asked only while the request is traced. */
+  finishReasons?(item: T, into: string[]): void;
   /** Told once the first substantive item arrived. */
   primed?(): void;
   /**

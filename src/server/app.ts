@@ -16,9 +16,11 @@ import { registerImageRoutes } from '../api/openai/images.ts';
 import { registerModerationRoutes } from '../api/openai/moderations.ts';
 import { registerModelRoutes } from '../api/openai/models.ts';
 import { registerHealthRoutes } from '../api/health/routes.ts';
+import { registerMetricsRoute } from '../api/metrics/route.ts';
 import { registerKeyInfoRoutes } from '../api/key/info.ts';
 import { registerResponsesRoutes } from '../api/responses/route.ts';
 import { sendError, toGatewayError } from './errors.ts';
+import { overheadHeader } from '../observability/overhead.ts';
 import type { Services } from './services.ts';
 
 /** A client's request id is echoed only if it is a sane token; anything else could inject into logs or headers. */
@@ -45,7 +47,9 @@ export function buildApp(services: Services): FastifyInstance {
   // The API speaks JSON only; without this, Fastify would hand a text/plain body to the routes as a string.
   app.removeContentTypeParser('text/plain');
 
+  overheadHeader(app);
   app.addHook('onRequest', (req, reply, done) => {
+    req.arrivedAt = performance.now();
     reply.header('x-request-id', req.id);
     done();
   });
@@ -58,19 +62,22 @@ export function buildApp(services: Services): FastifyInstance {
     // The client is gone: nothing to answer and nothing wrong with the gateway.
     if (err instanceof ClientAbortedError) return reply.code(499).send();
     const error = toGatewayError(err, bodyLimit);
+    if (req.pipeline === null) services.metrics?.refused(error.status);
     if (error.status >= 500 && !(err instanceof GatewayError)) logger.error({ err, request_id: req.id }, 'unhandled error');
     if (reply.sent || reply.raw.headersSent) return;
     // A surface with its own error shape (Anthropic, Gemini) names it in its route's config.
     return sendError(reply, error, req.routeOptions.config?.errorShape);
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendError(
+  app.setNotFoundHandler((req, reply) => {
+    services.metrics?.refused(404);
+    return sendError(
       reply,
       new GatewayError(404, 'not_found_error', `No route ${req.method} ${req.url.split('?')[0]} on this gateway`, { code: 'unknown_route' }),
-    ),
-  );
+    );
+  });
 
   registerHealthRoutes(app, services, () => closing);
+  registerMetricsRoute(app, services);
   registerModelRoutes(app, services);
   registerKeyInfoRoutes(app, services);
   registerChatRoutes(app, services);

@@ -3,7 +3,7 @@
 // that reveals nothing internal.
 
 import type { FastifyReply } from 'fastify';
-import { errorTypeFor, GatewayError } from '../core/errors.ts';
+import { errorTypeFor, GatewayError, INTERNAL_ERROR } from '../core/errors.ts';
 
 export function toGatewayError(err: unknown, bodyLimit: number): GatewayError {
   if (err instanceof GatewayError) return err;
@@ -28,7 +28,7 @@ export function toGatewayError(err: unknown, bodyLimit: number): GatewayError {
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     return new GatewayError(e.statusCode, errorTypeFor(e.statusCode), e.message ?? 'Bad request', { code: e.code ?? null });
   }
-  return new GatewayError(500, 'api_error', 'The gateway failed to handle this request; report it with the x-request-id header value', { code: 'internal_error' });
+  return INTERNAL_ERROR;
 }
 
 /** An error body in a surface's own shape (OpenAI's by default; Anthropic's and Gemini's on their surfaces). */

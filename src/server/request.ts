@@ -19,7 +19,7 @@ export function requestContext(
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) abort.abort(new ClientAbortedError());
   });
-  return newContext({
+  const ctx = newContext({
     id: req.id,
     // The gateway's own ids are unique already; a client's is made so.
     recordId: req.headers['x-request-id'] === req.id ? `${req.id}/${randomUUID()}` : req.id,
@@ -34,7 +34,10 @@ export function requestContext(
     body: req.body,
     sizing: init.sizing,
     response: reply.raw,
+    startedAt: req.arrivedAt,
   });
+  req.pipeline = ctx;
+  return ctx;
 }
 
 /**
@@ -59,5 +62,6 @@ export function sendJson(reply: FastifyReply, ctx: RequestContext, json: string,
     const cost = costOf(ctx, pricing);
     if (cost?.priced) reply.header('x-switchboard-cost-usd', String(cost.usd));
   }
+  ctx.payload?.answer(json);
   return reply.header('content-type', 'application/json; charset=utf-8').send(json);
 }

@@ -28,6 +28,11 @@ import { openStore, type Store } from '../store/store.ts';
 import { ShadowRunner } from '../shadow/runner.ts';
 import { HealthProber } from '../routing/health-probe.ts';
 import { shadowStage } from '../pipeline/stages/shadow.ts';
+import { payloadCaptureStage } from '../pipeline/stages/payload-capture.ts';
+import { RequestLogPruner } from '../request-logs/pruner.ts';
+import { GatewayMetrics } from '../observability/metrics.ts';
+import { openTracing, type Tracing } from '../observability/tracing.ts';
+import { AlertEvaluator } from '../observability/alerts/evaluator.ts';
 
 export interface Services {
   config: GatewayConfig;
@@ -55,6 +60,12 @@ export interface Services {
   secretSource: Pick<MasterSecrets, 'source' | 'created'>;
   /** Runs shadow calls, when some model mirrors its traffic (models[].shadow). */
   shadow: ShadowRunner | undefined;
+  /** Prometheus metrics (config metrics.enabled). */
+  metrics: GatewayMetrics | undefined;
+  /** OpenTelemetry traces (config tracing.enabled, or OTEL_TRACES_EXPORTER=otlp). */
+  tracing: Tracing | undefined;
+  /** Alert rules (config alerts.rules): counts, evaluation, webhooks; status() for the admin API. */
+  alerts: AlertEvaluator;
   /** Releases what the services hold (upstream connections, the database, Redis); after the app has closed. */
   close(): Promise<void>;
 }
@@ -66,9 +77,13 @@ export interface Opened {
   secrets: MasterSecrets;
 }
 
-/** What only a serving gateway needs besides: where limit and budget counters live (this process, or Redis). */
+/**
+ * What only a serving gateway needs besides: where limit and budget counters live (this process, or Redis), and the
+ * tracer provider when tracing is on (its SDK is imported only then).
+ */
 export interface GatewayDependencies extends Opened {
   limitBackend: LimitBackend;
+  tracing: Tracing | undefined;
 }
 
 export async function openDependencies(config: GatewayConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Opened> {
@@ -90,11 +105,13 @@ export async function openDependencies(config: GatewayConfig, logger: Logger, en
 export async function openGatewayDependencies(config: GatewayConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<GatewayDependencies> {
   const opened = await openDependencies(config, logger, env);
   try {
+    // Before the limits backend, which holds a connection: an idle tracer provider holds nothing to release.
+    const tracing = await openTracing(config, logger, env);
     const limitBackend = await createLimitBackend(config, {
       namespace: config.storage.redis_namespace,
       onError: (err) => logger.warn({ err: err.message }, 'limits backend connection problem'),
     });
-    return { ...opened, limitBackend };
+    return { ...opened, limitBackend, tracing };
   } catch (err) {
     await opened.kv.close();
     await opened.store.close();
@@ -104,14 +121,18 @@ export async function openGatewayDependencies(config: GatewayConfig, logger: Log
 
 /** `opened` comes from openGatewayDependencies, since opening is asynchronous and may fail before listening. */
 export function createServices(config: GatewayConfig, logger: Logger, opened: GatewayDependencies): Services {
-  const { store, kv, limitBackend } = opened;
+  const { store, kv, limitBackend, tracing } = opened;
   // First: taking the journal's lock may refuse the start, and nothing else has been set going yet.
   const usageSink = createUsageLedger(config, store.usage, logger);
   const keyring = new Keyring(opened.secrets.current, opened.secrets.previous);
   const pricing = new Pricing(config.pricing.models);
+  const alerting = new AlertEvaluator({ config: config.alerts, kv, logger, routesOf: (id) => router.health().find((t) => t.id === id)?.routes ?? [] });
   const router = new Router(config, undefined, {
     pricing,
-    onCircuitChange: (target, from, to) => logger[to === 'open' ? 'warn' : 'info']({ target, from, to }, `circuit ${to}: ${target}`),
+    onCircuitChange: (target, from, to) => {
+      logger[to === 'open' ? 'warn' : 'info']({ target, from, to }, `circuit ${to}: ${target}`);
+      alerting.circuitChanged(target, to);
+    },
   });
   const client = new UpstreamClient();
   const secrets = new SecretBox(keyring);
@@ -140,12 +161,19 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Ga
   const plans = router.probePlans();
   const prober = plans.length > 0 ? new HealthProber(plans, client, logger) : undefined;
   prober?.start();
+  const logs = config.request_logs;
+  const logPruner = new RequestLogPruner({ retention: store.requestLogs, retentionDays: logs.retention_days, maxRows: logs.max_rows, everyMs: logs.prune_every_ms, logger });
+  logPruner.start();
+  alerting.start();
   const shadow = config.models.some((m) => m.shadow)
     ? new ShadowRunner({ router, caller, pricing, usage: usageSink, samples: store.shadow, logger, retentionDays: config.routing.shadow_retention_days })
     : undefined;
+  const metrics = config.metrics.enabled ? new GatewayMetrics(config.metrics, { router, usage: usageSink, limitsBackendErrors: () => limiter.backendErrors }) : undefined;
   return {
     config,
     logger,
+    metrics,
+    tracing,
     limiter,
     router,
     client,
@@ -160,10 +188,15 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Ga
     secretSource: { source: opened.secrets.source, created: opened.secrets.created },
     caller,
     shadow,
+    alerts: alerting,
     pipeline: new Pipeline([
-      accessLogStage(logger),
-      usageStage(pricing, usageSink),
+      // First, so that its `after` runs last and the request span sees the outcome, usage and cost.
+      ...(tracing ? [tracing.stage] : []),
+      ...(config.logging.requests ? [accessLogStage(logger)] : []),
+      ...(metrics ? [metrics.stage()] : []),
+      usageStage(pricing, usageSink, alerting.observer),
       authStage(keyAuth),
+      payloadCaptureStage(config.request_logs.payload_max_bytes),
       routeStage(router),
       ...(shadow ? [shadowStage(shadow)] : []),
       accessStage(),
@@ -174,15 +207,20 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Ga
       prober?.stop();
       await limiter.flush();
       await alerts.settled();
+      await alerting.close();
       // Shadow calls under way still write their usage records and samples.
       await shadow?.settled();
       await limitBackend.close();
       // Before the database: it writes what is still queued, or leaves it in the journal.
       await usageSink.close();
+      // The spans of the last requests, exported before the process exits.
+      await tracing?.shutdown();
       await client.close();
       await keyAuth.close();
       await credentials.close();
       await kv.close();
+      // A pruning pass under way ends before the database closes.
+      await logPruner.stop();
       await store.close();
     },
   };

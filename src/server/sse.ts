@@ -9,6 +9,8 @@ import type { StreamChunk, UpstreamStream } from '../pipeline/upstream-stream.ts
 import { ClientAbortedError } from '../http/client.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { toGatewayError } from './errors.ts';
+import { OVERHEAD_HEADER, overheadMs } from '../observability/overhead.ts';
+import { capturing } from '../request-logs/capture.ts';
 
 
 /** How one surface writes its server-sent events. */
@@ -27,6 +29,7 @@ export async function writeSse<T>(
   encoder: SseEncoder<T>,
 ): Promise<void> {
   const res = reply.raw;
+  if (ctx.payload) encoder = capturing(encoder, ctx.payload);
   reply.hijack();
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -37,6 +40,7 @@ export async function writeSse<T>(
     // A hijacked reply skips Fastify's headers, so the request id is set here too.
     'x-request-id': ctx.id,
     'x-switchboard-provider': stream.target.provider.name,
+    [OVERHEAD_HEADER]: overheadMs(ctx.startedAt, ctx.upstreamMs),
   });
   ctx.ttftMs = performance.now() - ctx.startedAt;
   try {

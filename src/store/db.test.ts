@@ -51,7 +51,7 @@ test('openStore migrates the configured database, and a second open finds it up 
   const first = await openStore(config, { logger });
   const org = await first.organizations.create({ name: 'acme' });
   await first.close();
-  assert.deepEqual(lines, [[{ database: `sqlite ${join(dir, 'store.db')}`, migrations: ['0001_identity', '0002_usage', '0003_limits', '0004_shadow'] }, 'database migrated']]);
+  assert.deepEqual(lines, [[{ database: `sqlite ${join(dir, 'store.db')}`, migrations: ['0001_identity', '0002_usage', '0003_limits', '0004_shadow', '0005_request_logs', '0006_usage_rollups'] }, 'database migrated']]);
 
   const second = await openStore(config, { logger });
   try {

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import { databaseUrl, openDatabase, type Database } from './db.ts';
 import type { DialectName } from './dialect.ts';
 import { migrate } from './migrate.ts';
+import { AnalyticsRepository } from './repositories/analytics.ts';
 import { AuditRepository, PlatformAuditRepository } from './repositories/audit.ts';
 import { BudgetRepository } from './repositories/budgets.ts';
 import { CredentialRepository } from './repositories/credentials.ts';
@@ -15,6 +16,7 @@ import { MembershipRepository } from './repositories/memberships.ts';
 import { OrganizationRepository } from './repositories/organizations.ts';
 import { PolicyRepository } from './repositories/policies.ts';
 import { RateLimitRepository } from './repositories/rate-limits.ts';
+import { RequestLogRepository, RequestLogRetention } from './repositories/request-logs.ts';
 import { OrgScope, type StoreContext } from './repositories/scope.ts';
 import { TeamRepository } from './repositories/teams.ts';
 import { UsageLedgerRepository, UsageReportRepository } from './repositories/usage.ts';
@@ -32,6 +34,10 @@ export class TenantStore {
   readonly rateLimits: RateLimitRepository;
   readonly budgets: BudgetRepository;
   readonly usage: UsageReportRepository;
+  /** Series and breakdowns from the usage rollups. */
+  readonly analytics: AnalyticsRepository;
+  /** The usage ledger's rows one by one, with their routing detail and captured bodies. */
+  readonly logs: RequestLogRepository;
   readonly audit: AuditRepository;
 
   constructor(
@@ -48,6 +54,8 @@ export class TenantStore {
     this.rateLimits = new RateLimitRepository(scope);
     this.budgets = new BudgetRepository(scope);
     this.usage = new UsageReportRepository(scope);
+    this.analytics = new AnalyticsRepository(scope);
+    this.logs = new RequestLogRepository(scope);
     this.audit = new AuditRepository(scope);
   }
 }
@@ -67,6 +75,8 @@ export class Store {
   readonly usage: UsageLedgerRepository;
   /** Shadow traffic samples (src/shadow/), across organizations: the platform's experiment, not a tenant's data. */
   readonly shadow: ShadowRepository;
+  /** The request log's retention, across organizations. Reading is `tenant(orgId).logs`. */
+  readonly requestLogs: RequestLogRetention;
   readonly #ctx: StoreContext;
   readonly #database: Database;
 
@@ -80,6 +90,7 @@ export class Store {
     this.audit = new PlatformAuditRepository(this.#ctx);
     this.usage = new UsageLedgerRepository(this.#ctx);
     this.shadow = new ShadowRepository(this.#ctx);
+    this.requestLogs = new RequestLogRetention(this.#ctx);
   }
 
   tenant(orgId: string): TenantStore {

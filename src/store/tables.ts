@@ -8,6 +8,9 @@ type NullableJson = ColumnType<unknown, string | null, string | null>;
 type Bool = ColumnType<boolean | number, boolean | number, boolean | number>;
 type Time = ColumnType<string | Date, string, string>;
 type NullableTime = ColumnType<string | Date | null, string | null, string | null>;
+type NullableBool = ColumnType<boolean | number | null, boolean | number | null, boolean | number | null>;
+/** A boolean column with a default, which inserts may leave out. */
+type DefaultedBool = ColumnType<boolean | number, boolean | number | undefined, boolean | number>;
 
 export interface OrganizationsTable {
   id: string;
@@ -24,6 +27,7 @@ export interface TeamsTable {
   metadata: Json;
   created_at: Time;
   updated_at: Time;
+  log_payloads: DefaultedBool;
 }
 
 export interface UsersTable {
@@ -64,6 +68,7 @@ export interface VirtualKeysTable {
   created_at: Time;
   updated_at: Time;
   revoked_at: NullableTime;
+  log_payloads: DefaultedBool;
 }
 
 export interface ProviderCredentialsTable {
@@ -114,6 +119,8 @@ export interface Tables {
   rate_limits: RateLimitsTable;
   budgets: BudgetsTable;
   usage_records: UsageRecordsTable;
+  request_payloads: RequestPayloadsTable;
+  usage_rollups: UsageRollupsTable;
   shadow_samples: ShadowSamplesTable;
 }
 
@@ -176,6 +183,53 @@ export interface UsageRecordsTable {
   ttft_ms: number | null;
   cache_hit: Bool;
   estimated: Bool;
+  // The request log's detail (0005-request-logs): null in rows written before it.
+  operation: string | null;
+  stream: NullableBool;
+  error_type: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** JSON text, on both databases (0005-request-logs). */
+  route: string | null;
+  client_ip: string | null;
+  metadata: string | null;
+}
+
+export interface RequestPayloadsTable {
+  request_id: string;
+  org_id: string | null;
+  request_body: string | null;
+  response_body: string | null;
+  request_truncated: Bool;
+  response_truncated: Bool;
+}
+
+/**
+ * Usage records summed per rollup width, bucket start (epoch ms) and who / what (0006-usage-rollups). The key columns
+ * hold '' where the record had none, since a primary key column cannot be null.
+ */
+export interface UsageRollupsTable {
+  org_id: string;
+  width_ms: number;
+  start_ms: Int64;
+  team_id: string;
+  user_id: string;
+  key_id: string;
+  model: string;
+  provider: string;
+  requests: Int64;
+  errors: Int64;
+  cache_hits: Int64;
+  input_tokens: Int64;
+  output_tokens: Int64;
+  cached_tokens: Int64;
+  cost_nano_usd: Int64;
+  latency_sum_us: Int64;
+  /** Encoded histograms (src/usage/rollups/histogram.ts). */
+  latency_hist: string;
+  ttft_count: Int64;
+  ttft_sum_us: Int64;
+  ttft_hist: string;
 }
 
 export interface ShadowSamplesTable {

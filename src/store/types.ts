@@ -33,6 +33,8 @@ export interface Team {
   org_id: string;
   name: string;
   metadata: Metadata;
+  /** Its keys' requests have their bodies captured in the request log. */
+  log_payloads: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -79,6 +81,8 @@ export interface VirtualKey {
   created_at: string;
   updated_at: string;
   revoked_at: string | null;
+  /** Its requests have their bodies captured in the request log (so do those of a team with log_payloads). */
+  log_payloads: boolean;
 }
 
 export interface ProviderCredential {

@@ -13,6 +13,7 @@ import { costOf } from './cost.ts';
 import { Pricing } from './pricing.ts';
 import type { UsageRecord } from './record.ts';
 import { usageRecord } from './record.ts';
+import { PayloadCapture } from '../request-logs/capture.ts';
 
 const pricing = new Pricing();
 
@@ -28,6 +29,7 @@ const identity: Identity = {
   policies: [],
   limits: [],
   budgets: [],
+  log_payloads: false,
 };
 
 const target = (type: string, model: string): Target => ({
@@ -89,7 +91,48 @@ test('a record carries who, what, where, the tokens and the cost', () => {
     ttft_ms: 12.5,
     cache_hit: false,
     estimated: false,
+    operation: 'chat',
+    stream: true,
+    error_type: null,
+    error_code: null,
+    error_message: null,
+    strategy: null,
+    failed_attempts: null,
+    client_ip: '127.0.0.1',
+    client_metadata: null,
+    metadata_header: null,
+    payload: null,
   } satisfies UsageRecord);
+});
+
+test("a record carries the request log's detail: the failure, the attempts that failed, the client's metadata, captured bodies", () => {
+  const ctx = newContext({
+    id: 'req_2',
+    surface: 'openai',
+    operation: 'embeddings',
+    model: 'fast',
+    stream: false,
+    abort: new RequestAbort(),
+    credential: 'k',
+    clientIp: '10.1.2.3',
+    headers: { 'x-switchboard-metadata': '{"trace":"t1"}' },
+    body: { input: 'x', metadata: { user: 'u1' } },
+  });
+  ctx.identity = identity;
+  ctx.target = target('anthropic', 'claude-sonnet-4-5');
+  ctx.attempts = 2;
+  ctx.route = { name: 'fast', strategy: 'fallback', targets: [ctx.target], policy: { retry: { max_attempts: 1 } as never, fallbackOn: new Set() } };
+  ctx.failedAttempts = [{ target: 'my-openai/gpt-4o', status: 429, code: 'rate_limit_exceeded' }];
+  ctx.error = new GatewayError(502, 'upstream_error', 'the provider broke', { code: 'bad_gateway' });
+  ctx.payload = new PayloadCapture(1024);
+  ctx.payload.answer('{"ok":true}');
+  const record = usageRecord(ctx, pricing);
+  assert.deepEqual(
+    [record.operation, record.stream, record.status, record.error_type, record.error_code, record.error_message, record.strategy, record.failed_attempts, record.client_ip],
+    ['embeddings', false, 502, 'upstream_error', 'bad_gateway', 'the provider broke', 'fallback', ctx.failedAttempts, '10.1.2.3'],
+  );
+  assert.deepEqual([record.client_metadata, record.metadata_header], [{ user: 'u1' }, '{"trace":"t1"}']);
+  assert.deepEqual(record.payload, { request_body: '{"input":"x","metadata":{"user":"u1"}}', response_body: '{"ok":true}', request_truncated: false, response_truncated: false });
 });
 
 test('a failed request is recorded with its status and no tokens', () => {
@@ -100,6 +143,14 @@ test('a failed request is recorded with its status and no tokens', () => {
   const record = usageRecord(ctx, pricing);
   assert.equal(record.status, 502);
   assert.deepEqual([record.input_tokens, record.output_tokens, record.cost_usd, record.priced, record.ttft_ms], [0, 0, 0, false, null]);
+});
+
+test('a NUL in a client-sent model name is dropped, so the database takes the record', () => {
+  const ctx = answered();
+  ctx.model = 'openai/gpt\u00004o';
+  ctx.target = { ...ctx.target!, model: 'gpt\u00004o' };
+  const record = usageRecord(ctx, pricing);
+  assert.deepEqual([record.model, record.provider_model], ['openai/gpt4o', 'gpt4o']);
 });
 
 test('the cost is worked out once and kept on the context', () => {

@@ -1,6 +1,9 @@
 // The usage record: one per request that reached a provider, the unit the ledger, budgets and spend reports count.
 
-import type { RequestContext, Surface } from '../pipeline/context.ts';
+import type { FailedAttempt } from '../pipeline/attempt-trail.ts';
+import type { Operation, RequestContext, Surface } from '../pipeline/context.ts';
+import { METADATA_HEADER } from '../request-logs/client-metadata.ts';
+import type { CapturedPayload } from '../request-logs/capture.ts';
 import { costOf } from './cost.ts';
 import type { Pricing } from './pricing.ts';
 import { elapsedMs } from '../core/elapsed.ts';
@@ -42,6 +45,30 @@ export interface UsageRecord {
   cache_hit: boolean;
   /** Token counts estimated by the gateway because the provider reported none. */
   estimated: boolean;
+  // The request log's detail. Optional: records journaled by an earlier version lack it and must still be written.
+  operation?: Operation;
+  stream?: boolean;
+  /** The failure's GatewayError type, code and message; null when the request succeeded. */
+  error_type?: string | null;
+  error_code?: string | null;
+  error_message?: string | null;
+  /** The route's strategy, and its attempts that failed or targets it skipped, in order (the answer came from provider/provider_model). */
+  strategy?: string | null;
+  failed_attempts?: readonly FailedAttempt[] | null;
+  client_ip?: string | null;
+  /** The body's `metadata` and the x-switchboard-metadata header as they came; checked and capped when stored. */
+  client_metadata?: unknown;
+  metadata_header?: string | null;
+  /** The bodies, captured for keys and teams with log_payloads. */
+  payload?: CapturedPayload | null;
+}
+
+/**
+ * Model names come from clients (directly addressed `<provider>/<model>` reaches a provider with any name), and
+ * PostgreSQL refuses NUL in text: a record it refuses would hold up every record behind it in the ledger.
+ */
+function withoutNul(name: string): string {
+  return name.includes('\0') ? name.replaceAll('\0', '') : name;
 }
 
 /** `ctx.target` must be set. `now` and `endedAt` (performance.now()) default to the present. */
@@ -49,6 +76,8 @@ export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Dat
   const usage = ctx.usage;
   const cost = costOf(ctx, pricing);
   const identity = ctx.identity;
+  const error = ctx.error;
+  const metadataHeader = ctx.headers?.[METADATA_HEADER];
   return {
     request_id: ctx.recordId,
     time: now.toISOString(),
@@ -57,11 +86,11 @@ export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Dat
     user_id: identity?.user_id ?? null,
     org_id: identity?.org_id ?? null,
     surface: ctx.surface,
-    model: ctx.model,
+    model: withoutNul(ctx.model),
     provider: ctx.target!.provider.name,
-    provider_model: ctx.target!.model,
+    provider_model: withoutNul(ctx.target!.model),
     attempts: ctx.attempts,
-    status: ctx.error?.status ?? 200,
+    status: error?.status ?? 200,
     input_tokens: usage?.prompt_tokens ?? 0,
     output_tokens: usage?.completion_tokens ?? 0,
     cached_tokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
@@ -73,5 +102,16 @@ export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Dat
     ttft_ms: ctx.ttftMs ?? null,
     cache_hit: ctx.coalesced,
     estimated: ctx.usageEstimated,
+    operation: ctx.operation,
+    stream: ctx.stream,
+    error_type: error?.type ?? null,
+    error_code: error?.code ?? null,
+    error_message: error?.message ?? null,
+    strategy: ctx.route?.strategy ?? null,
+    failed_attempts: ctx.failedAttempts ?? null,
+    client_ip: ctx.clientIp,
+    client_metadata: (ctx.body as { metadata?: unknown } | null | undefined)?.metadata ?? null,
+    metadata_header: typeof metadataHeader === 'string' ? metadataHeader : null,
+    payload: ctx.payload?.finish(ctx.body) ?? null,
   };
 }

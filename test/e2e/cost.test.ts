@@ -17,7 +17,7 @@ let stop: (() => Promise<void>) | undefined;
 before(async () => {
   ({ fake, gateway, client, stop } = await startFakeGateway(
     (url) => `
-logging: { level: debug }
+logging: { level: info }
 providers:
   openai: { type: openai, api_key: k, base_url: "${url}/openai/v1" }
 pricing:
@@ -68,7 +68,7 @@ test('a provider that reports no usage: the gateway estimates it with gpt-tokeni
   const { data, response } = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages }).withResponse();
   assert.equal(data.usage, undefined);
   const line = await accessLogLine(gateway, response.headers.get('x-request-id')!);
-  const usage = line?.usage as { prompt_tokens: number; completion_tokens: number };
+  const usage = { prompt_tokens: line?.input_tokens as number, completion_tokens: line?.output_tokens as number };
   assert.equal(line?.usage_estimated, true);
   assert.ok(usage.prompt_tokens >= 8 && usage.prompt_tokens <= 12, `prompt ${usage.prompt_tokens}`);
   assert.ok(usage.completion_tokens >= 7 && usage.completion_tokens <= 10, `completion ${usage.completion_tokens}`);
@@ -82,5 +82,5 @@ test('a provider that reports no usage: the gateway estimates it with gpt-tokeni
   assert.equal(text, 'Here is an answer of several words.');
   const streamed = await accessLogLine(gateway, stream.response.headers.get('x-request-id')!);
   assert.equal(streamed?.usage_estimated, true);
-  assert.deepEqual(streamed?.usage, line?.usage);
+  assert.deepEqual([streamed?.input_tokens, streamed?.output_tokens], [line?.input_tokens, line?.output_tokens]);
 });

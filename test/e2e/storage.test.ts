@@ -29,7 +29,7 @@ test('migrate: prints each migration it runs, then nothing to do on the second r
   const config = writeConfig(`storage:\n  database: sqlite://${join(dir, 'sb.db')}\n`);
   const first = await runCli(['migrate', '--config', config]);
   assert.equal(first.code, 0, first.stderr);
-  assert.equal(first.stdout, `applied 0001_identity\napplied 0002_usage\napplied 0003_limits\napplied 0004_shadow\nsqlite ${join(dir, 'sb.db')}: 4 migration(s) applied\n`);
+  assert.equal(first.stdout, `applied 0001_identity\napplied 0002_usage\napplied 0003_limits\napplied 0004_shadow\napplied 0005_request_logs\napplied 0006_usage_rollups\nsqlite ${join(dir, 'sb.db')}: 6 migration(s) applied\n`);
   const second = await runCli(['migrate', '--config', config]);
   assert.equal(second.stdout, `sqlite ${join(dir, 'sb.db')}: already up to date\n`);
 });

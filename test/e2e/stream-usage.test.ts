@@ -17,7 +17,7 @@ let stop: (() => Promise<void>) | undefined;
 before(async () => {
   ({ fake, gateway, client, stop } = await startFakeGateway(
     (url) => `
-logging: { level: debug }
+logging: { level: info }
 providers:
   openai: { type: openai, api_key: k, base_url: "${url}/openai/v1" }
   anthropic: { type: anthropic, api_key: k, base_url: "${url}/anthropic" }
@@ -27,7 +27,10 @@ providers:
 });
 after(() => stop?.());
 
-const loggedUsage = async (requestId: string) => (await accessLogLine(gateway, requestId))?.usage as Record<string, number> | undefined;
+const loggedUsage = async (requestId: string) => {
+  const line = await accessLogLine(gateway, requestId);
+  return line && [line.input_tokens, line.output_tokens];
+};
 
 for (const [provider, model] of [['openai', 'openai/gpt-4o-mini'], ['anthropic', 'anthropic/claude-sonnet-4-5'], ['gemini', 'gemini/gemini-2.5-flash']] as const) {
   test(`${provider}: a stream without include_usage is still accounted for, and the client gets no usage chunk`, async () => {
@@ -40,7 +43,7 @@ for (const [provider, model] of [['openai', 'openai/gpt-4o-mini'], ['anthropic',
     }
     assert.equal(text, 'counted');
     const usage = await loggedUsage(response.headers.get('x-request-id')!);
-    assert.deepEqual([usage?.prompt_tokens, usage?.completion_tokens], [11, 7]);
+    assert.deepEqual(usage, [11, 7]);
     if (provider === 'openai') assert.deepEqual(fake.received.at(-1)!.body.stream_options, { include_usage: true });
   });
 }

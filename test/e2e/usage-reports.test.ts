@@ -7,14 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { request } from 'undici';
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
+import { adminApi, type Json } from '../helpers/admin-api.ts';
 import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.ts';
 
 const MASTER = 'sb-usage-master-0123456789';
 
-type Json = Record<string, any>;
 
 describe('usage and spend reports (real gateway process)', () => {
   let fake: FakeProviders;
@@ -27,19 +26,7 @@ describe('usage and spend reports (real gateway process)', () => {
   const to = new Date(Date.now() + 86_400_000).toISOString();
   const period = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
 
-  async function call(path: string, opts: { token?: string; method?: string; body?: unknown } = {}): Promise<{ status: number; body: Json }> {
-    const headers: Record<string, string> = { authorization: `Bearer ${opts.token ?? MASTER}` };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await request(`${gateway.url}/admin/v1${path}`, { method: (opts.method ?? 'GET') as 'GET', headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-    const text = await res.body.text();
-    return { status: res.statusCode, body: text ? JSON.parse(text) : {} };
-  }
-
-  async function ok(path: string, opts: Parameters<typeof call>[1] = {}): Promise<Json> {
-    const res = await call(path, opts);
-    assert.ok(res.status === 200 || res.status === 201, `${opts.method ?? 'GET'} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
+  const { call, ok } = adminApi(() => gateway.url, MASTER);
 
   /** One chat request with the key; the provider answers with 1000 input and 500 output tokens, or fails with `fail`. */
   async function chat(key: Json, model: string, fail?: number): Promise<void> {

@@ -87,7 +87,7 @@ export async function startGateway(opts: { config?: string; env?: NodeJS.Process
   };
 }
 
-/** The access-log line (logging.level debug) of one request, once the gateway has written it. */
+/** The access-log line (logging.requests, at info level) of one request, once the gateway has written it. */
 export async function accessLogLine(gateway: RunningGateway, requestId: string): Promise<Record<string, unknown> | undefined> {
   for (let i = 0; i < 50; i++) {
     const line = gateway

@@ -56,7 +56,12 @@ function operation(route: AdminRoute): JsonSchema {
     parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
     ...(route.body && { requestBody: { required: true, ...json(schemaRef(route.body, 'input')) } }),
     responses: {
-      [String(route.status ?? 200)]: { description: 'OK', ...json(schemaRef(route.response, 'output')) },
+      [String(route.status ?? 200)]: {
+        description: 'OK',
+        ...(route.produces
+          ? { content: Object.fromEntries(route.produces.map((type) => [type, { schema: schemaRef(route.response, 'output') }])) }
+          : json(schemaRef(route.response, 'output'))),
+      },
       ...Object.fromEntries(Object.entries(ERRORS).map(([status, description]) => [status, { description, ...json(errorRef) }])),
     },
   };

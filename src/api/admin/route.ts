@@ -8,6 +8,7 @@ import type { KeyAuth } from '../../identity/key-auth.ts';
 import type { CredentialResolver } from '../../identity/provider-credentials.ts';
 import type { Actor } from '../../identity/rbac.ts';
 import type { Router } from '../../routing/router.ts';
+import type { AlertEvaluator } from '../../observability/alerts/evaluator.ts';
 import type { Keyring, SecretBox } from '../../identity/secrets.ts';
 import { StoreError } from '../../store/errors.ts';
 import type { Store } from '../../store/store.ts';
@@ -27,6 +28,8 @@ export interface AdminDeps {
   config: Pick<GatewayConfig, 'providers'>;
   /** The running gateway's router (routing state); absent in the CLI, which runs none. */
   router?: Pick<Router, 'health' | 'resetCircuit' | 'configured'>;
+  /** The running gateway's alert rules and their state; absent in the CLI. */
+  alerts?: Pick<AlertEvaluator, 'status'>;
 }
 
 type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -55,6 +58,8 @@ export interface AdminRoute<P extends z.ZodType | undefined = z.ZodType | undefi
   query?: Q;
   body?: B;
   response: z.ZodType;
+  /** The content types of an answer sent as a file (the handler returns a Download) rather than as JSON. */
+  produces?: readonly string[];
   /** 200 when absent. */
   status?: 200 | 201;
   handler(call: Call<Input<P>, Input<Q>, Input<B>>): Promise<unknown>;
@@ -65,6 +70,15 @@ export function defineRoute<P extends z.ZodType | undefined = undefined, Q exten
   route: AdminRoute<P, Q, B>,
 ): AdminRoute {
   return route as unknown as AdminRoute;
+}
+
+/** An answer sent as a file, written out as it is produced rather than held whole: an export. */
+export class Download {
+  constructor(
+    readonly contentType: string,
+    readonly filename: string,
+    readonly body: AsyncIterable<string>,
+  ) {}
 }
 
 export interface RawInput {

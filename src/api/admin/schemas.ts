@@ -24,6 +24,9 @@ const response = <S extends z.ZodType>(id: string, schema: S, description?: stri
 const id = z.string().min(1).max(64);
 const name = z.string().trim().min(1).max(200);
 const metadata = z.record(z.string(), z.unknown()).describe('Free-form tags, passed on to routing and logs');
+const logPayloads = z
+  .boolean()
+  .describe('Capture request and response bodies (secrets masked, cut at request_logs.payload_max_bytes) in the request log; a key is captured when it or its team says so');
 const time = z.iso.datetime({ offset: true });
 const futureTime = time.refine((t) => Date.parse(t) > Date.now(), 'must be in the future');
 const modelPatterns = z.array(z.string().trim().min(1).max(200)).max(1000).describe("Model names, group names and globs such as 'anthropic/*'");
@@ -91,8 +94,8 @@ export const auditQuery = z.strictObject({
 export const organizationCreate = request('OrganizationCreate', z.strictObject({ name, metadata: metadata.optional() }));
 export const organizationUpdate = request('OrganizationUpdate', z.strictObject({ name: name.optional(), metadata: metadata.optional() }));
 
-export const teamCreate = request('TeamCreate', z.strictObject({ name, metadata: metadata.optional() }));
-export const teamUpdate = request('TeamUpdate', z.strictObject({ name: name.optional(), metadata: metadata.optional() }));
+export const teamCreate = request('TeamCreate', z.strictObject({ name, metadata: metadata.optional(), log_payloads: logPayloads.optional() }));
+export const teamUpdate = request('TeamUpdate', z.strictObject({ name: name.optional(), metadata: metadata.optional(), log_payloads: logPayloads.optional() }));
 
 export const userCreate = request(
   'UserCreate',
@@ -110,6 +113,7 @@ const keySettings = {
   metadata: metadata.optional(),
   expires_at: futureTime.nullable().optional().describe('Null or absent: never'),
   enabled: z.boolean().optional(),
+  log_payloads: logPayloads.optional(),
 };
 export const keyCreate = request(
   'KeyCreate',
@@ -143,7 +147,7 @@ export const policyUpdate = request(
 const stamps = { created_at: z.string(), updated_at: z.string() };
 
 export const organization = response('Organization', z.strictObject({ id: z.string(), name: z.string(), metadata, ...stamps }));
-export const team = response('Team', z.strictObject({ id: z.string(), org_id: z.string(), name: z.string(), metadata, ...stamps }));
+export const team = response('Team', z.strictObject({ id: z.string(), org_id: z.string(), name: z.string(), metadata, log_payloads: logPayloads, ...stamps }));
 export const user = response(
   'User',
   z.strictObject({ id: z.string(), org_id: z.string(), email: z.string(), name: z.string().nullable(), role: z.enum(ORG_ROLES), ...stamps }),
@@ -168,6 +172,7 @@ const keyFields = {
   created_by: z.string(),
   ...stamps,
   revoked_at: z.string().nullable(),
+  log_payloads: logPayloads,
 };
 export const virtualKey = response('VirtualKey', z.strictObject(keyFields), 'A virtual key, without its secret');
 export const issuedKey = response(

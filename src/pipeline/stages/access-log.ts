@@ -1,30 +1,44 @@
-// One log line per request, written after the answer so it carries the outcome. Debug level by default because the
-// usage ledger (not the log) is the record of every request; operators raise it when they want the lines.
+// One log line per request (logging.requests), written after the answer so it carries the outcome: who asked (ids,
+// never the key), what was asked, which target answered after how many attempts, how it ended, and what it took and
+// cost. The usage ledger is the durable record; this line is for log pipelines and people reading along.
 
 import type { Logger } from '../../observability/logger.ts';
-import type { Stage } from '../stages.ts';
 import { elapsedMs } from '../../core/elapsed.ts';
+import type { Stage } from '../stages.ts';
 
 export function accessLogStage(logger: Logger): Stage {
   return {
     name: 'access-log',
     after(ctx) {
-      if (!logger.isLevelEnabled('debug')) return;
-      logger.debug(
+      if (!logger.isLevelEnabled('info')) return;
+      const identity = ctx.identity;
+      const error = ctx.error;
+      const usage = ctx.usage;
+      const latency = elapsedMs(ctx.startedAt);
+      logger.info(
         {
           request_id: ctx.id,
+          key_id: identity?.key_id ?? undefined,
+          team_id: identity?.team_id ?? undefined,
+          user_id: identity?.user_id ?? undefined,
+          org_id: identity?.org_id ?? undefined,
           surface: ctx.surface,
           operation: ctx.operation,
           model: ctx.model,
           provider: ctx.target?.provider.name,
-          provider_model: ctx.target?.model,
+          target: ctx.target?.id,
           stream: ctx.stream,
-          attempts: ctx.attempts,
-          status: ctx.error?.status ?? 200,
-          error_code: ctx.error?.code ?? undefined,
-          latency_ms: elapsedMs(ctx.startedAt),
+          status: error?.status ?? 200,
+          error_type: error?.type,
+          error_code: error?.code ?? undefined,
+          latency_ms: latency,
           ttft_ms: ctx.ttftMs,
-          usage: ctx.usage,
+          overhead_ms: Math.max(0, Math.round((latency - ctx.upstreamMs) * 100) / 100),
+          attempts: ctx.attempts,
+          cache: ctx.coalesced ? 'coalesced' : 'miss',
+          input_tokens: usage?.prompt_tokens,
+          output_tokens: usage?.completion_tokens,
+          cached_tokens: usage?.prompt_tokens_details?.cached_tokens,
           usage_estimated: ctx.usageEstimated || undefined,
           cost_usd: ctx.cost?.usd,
         },

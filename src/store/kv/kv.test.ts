@@ -104,6 +104,66 @@ function kvSuite(connect: (options?: KvOptions) => Promise<Kv>) {
     assert.equal(await kv.get('k'), undefined);
   });
 
+  test('hincrBy adds to several fields at once, and its TTL applies only when it creates the hash', async () => {
+    const kv = await open();
+    assert.deepEqual(await kv.hgetAll('h'), {});
+    await kv.hincrBy('h', {});
+    assert.deepEqual(await kv.hgetAll('h'), {}, 'no increments create nothing');
+    await kv.hincrBy('h', { a: 2, 'b\u001fc': -3 }, 150);
+    await sleep(50);
+    await kv.hincrBy('h', { a: 5, d: 1 }, 60_000);
+    assert.deepEqual(await kv.hgetAll('h'), { a: '7', 'b\u001fc': '-3', d: '1' });
+    await sleep(250);
+    assert.deepEqual(await kv.hgetAll('h'), {});
+  });
+
+  test('hincrBy is atomic across clients under concurrency', async () => {
+    const [a, b] = [await open(), await open()];
+    await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).hincrBy('counts', { x: 1, y: 2 }, 60_000)));
+    assert.deepEqual(await a.hgetAll('counts'), { x: '100', y: '200' });
+  });
+
+  test('hsetIfAbsent and hdel: of racing clients exactly one wins; a hash with no fields left is gone', async () => {
+    const [a, b] = [await open(), await open()];
+    const set = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).hsetIfAbsent('state', 'f', `v${i}`)));
+    assert.equal(set.filter(Boolean).length, 1);
+    const winner = `v${set.indexOf(true)}`;
+    assert.deepEqual(await b.hgetAll('state'), { f: winner });
+    await a.hset('state', 'g', 'one');
+    await b.hset('state', 'g', 'two');
+    assert.deepEqual(await a.hgetAll('state'), { f: winner, g: 'two' });
+    const deleted = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).hdel('state', 'f')));
+    assert.equal(deleted.filter(Boolean).length, 1);
+    assert.equal(await a.hdel('state', 'g'), true);
+    assert.equal(await a.hdel('state', 'g'), false);
+    assert.equal(await a.del('state'), false);
+    assert.equal(await a.hsetIfAbsent('state', 'f', 'again'), true);
+    assert.equal(await a.del('state'), true);
+  });
+
+  test('hset keeps the expiry hincrBy gave the hash', async () => {
+    const kv = await open();
+    await kv.hincrBy('expiring', { n: 1 }, 150);
+    await kv.hset('expiring', 'label', 'x');
+    assert.deepEqual(await kv.hgetAll('expiring'), { n: '1', label: 'x' });
+    await sleep(250);
+    assert.deepEqual(await kv.hgetAll('expiring'), {});
+  });
+
+  test('hash operations refuse bad increments and keys of another kind', async () => {
+    const kv = await open();
+    await kv.set('plain', 'abc');
+    await assert.rejects(kv.hincrBy('plain', { a: 1 }));
+    await assert.rejects(kv.hgetAll('plain'));
+    await assert.rejects(kv.hincrBy('h2', { a: 1.5 }), RangeError);
+    await assert.rejects(kv.hincrBy('h2', { a: 1 }, 0), RangeError);
+    await kv.hset('h2', 'text', 'abc');
+    await assert.rejects(kv.hincrBy('h2', { text: 1 }));
+    await assert.rejects(kv.get('h2'));
+    await assert.rejects(kv.incrBy('h2', 1));
+    assert.deepEqual(await kv.hgetAll('h2'), { text: 'abc' });
+  });
+
   test('pub/sub reaches subscribers on another client, and the publisher’s own', async () => {
     const [a, b] = [await open(), await open()];
     const onA = inbox();

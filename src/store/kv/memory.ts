@@ -14,7 +14,8 @@ import {
 } from './types.ts';
 
 interface Entry {
-  value: string;
+  /** A string, or a hash's fields. */
+  value: string | Map<string, string>;
   /** Epoch ms; Infinity when the key does not expire. */
   expiresAt: number;
 }
@@ -47,13 +48,9 @@ export class MemoryStore {
   }
 
   get(key: string, now = Date.now()): string | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
+    const value = this.live(key, now)?.value;
+    if (value instanceof Map) throw wrongType(key);
+    return value;
   }
 
   set(key: string, value: string, ttlMs: number | undefined): void {
@@ -61,7 +58,7 @@ export class MemoryStore {
   }
 
   del(key: string): boolean {
-    const live = this.get(key) !== undefined;
+    const live = this.live(key) !== undefined;
     this.entries.delete(key);
     return live;
   }
@@ -79,6 +76,53 @@ export class MemoryStore {
     }
     this.entries.get(key)!.value = String(next);
     return next;
+  }
+
+  hincrBy(key: string, increments: Readonly<Record<string, number>>, ttlMs: number | undefined): void {
+    const fields = Object.entries(increments);
+    if (fields.length === 0) return;
+    const now = Date.now();
+    const entry = this.live(key, now);
+    const hash = entry ? hashOf(key, entry) : new Map<string, string>();
+    // Every sum first, so a refused increment leaves the hash as it was.
+    const sums = fields.map(([field, by]): [string, string] => {
+      const current = hash.get(field) ?? '0';
+      const next = Number(current) + by;
+      if (!INTEGER.test(current) || !Number.isSafeInteger(next)) {
+        throw new RangeError(`cannot increment ${key} ${field}: its value is not an integer or the result would overflow`);
+      }
+      return [field, String(next)];
+    });
+    for (const [field, sum] of sums) hash.set(field, sum);
+    if (!entry) this.entries.set(key, { value: hash, expiresAt: ttlMs === undefined ? Infinity : now + ttlMs });
+  }
+
+  hgetAll(key: string): Record<string, string> {
+    const entry = this.live(key);
+    return entry ? Object.fromEntries(hashOf(key, entry)) : {};
+  }
+
+  hset(key: string, field: string, value: string): void {
+    const entry = this.live(key);
+    if (entry) hashOf(key, entry).set(field, value);
+    else this.entries.set(key, { value: new Map([[field, value]]), expiresAt: Infinity });
+  }
+
+  hsetIfAbsent(key: string, field: string, value: string): boolean {
+    const entry = this.live(key);
+    if (entry && hashOf(key, entry).has(field)) return false;
+    this.hset(key, field, value);
+    return true;
+  }
+
+  hdel(key: string, field: string): boolean {
+    const entry = this.live(key);
+    if (!entry) return false;
+    const hash = hashOf(key, entry);
+    const had = hash.delete(field);
+    // As in Redis, a hash left without fields is no more.
+    if (hash.size === 0) this.entries.delete(key);
+    return had;
   }
 
   publish(channel: string, message: string): void {
@@ -100,10 +144,29 @@ export class MemoryStore {
     if (handlers?.delete(handler) && handlers.size === 0) this.channels.delete(channel);
   }
 
+  private live(key: string, now = Date.now()): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
   private sweep(): void {
     const now = Date.now();
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
   }
+}
+
+function wrongType(key: string): Error {
+  return new TypeError(`${key} holds a value of another kind than this operation takes`);
+}
+
+function hashOf(key: string, entry: Entry): Map<string, string> {
+  if (!(entry.value instanceof Map)) throw wrongType(key);
+  return entry.value;
 }
 
 export interface MemoryKvOptions extends KvOptions {
@@ -146,6 +209,33 @@ export class MemoryKv implements Kv {
     checkIncrement(by);
     checkTtl(ttlMs);
     return this.store.incrBy(this.key(key), by, ttlMs);
+  }
+
+  async hincrBy(key: string, increments: Readonly<Record<string, number>>, ttlMs?: number): Promise<void> {
+    this.open();
+    for (const by of Object.values(increments)) checkIncrement(by);
+    checkTtl(ttlMs);
+    this.store.hincrBy(this.key(key), increments, ttlMs);
+  }
+
+  async hgetAll(key: string): Promise<Record<string, string>> {
+    this.open();
+    return this.store.hgetAll(this.key(key));
+  }
+
+  async hset(key: string, field: string, value: string): Promise<void> {
+    this.open();
+    this.store.hset(this.key(key), field, value);
+  }
+
+  async hsetIfAbsent(key: string, field: string, value: string): Promise<boolean> {
+    this.open();
+    return this.store.hsetIfAbsent(this.key(key), field, value);
+  }
+
+  async hdel(key: string, field: string): Promise<boolean> {
+    this.open();
+    return this.store.hdel(this.key(key), field);
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -23,6 +23,13 @@ local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 if created and ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return value`;
 
+// HINCRBY of every field and the expiry of a hash it creates, in one step. ARGV: the TTL ('' for none), then field, by…
+const HINCR_BY = `
+local created = redis.call('EXISTS', KEYS[1]) == 0
+for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if created and ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 0`;
+
 export interface RedisKvOptions extends KvOptions {
   /** Overrides for the connection; the defaults reconnect forever with a capped backoff. */
   redis?: RedisOptions;
@@ -83,6 +90,37 @@ export class RedisKv implements Kv {
     checkIncrement(by);
     checkTtl(ttlMs);
     return (await this.client.eval(INCR_BY, 1, this.key(key), by, ttlMs ?? '')) as number;
+  }
+
+  async hincrBy(key: string, increments: Readonly<Record<string, number>>, ttlMs?: number): Promise<void> {
+    this.open();
+    const args: (string | number)[] = [];
+    for (const [field, by] of Object.entries(increments)) {
+      checkIncrement(by);
+      args.push(field, by);
+    }
+    checkTtl(ttlMs);
+    if (args.length > 0) await this.client.eval(HINCR_BY, 1, this.key(key), ttlMs ?? '', ...args);
+  }
+
+  async hgetAll(key: string): Promise<Record<string, string>> {
+    this.open();
+    return this.client.hgetall(this.key(key));
+  }
+
+  async hset(key: string, field: string, value: string): Promise<void> {
+    this.open();
+    await this.client.hset(this.key(key), field, value);
+  }
+
+  async hsetIfAbsent(key: string, field: string, value: string): Promise<boolean> {
+    this.open();
+    return (await this.client.hsetnx(this.key(key), field, value)) === 1;
+  }
+
+  async hdel(key: string, field: string): Promise<boolean> {
+    this.open();
+    return (await this.client.hdel(this.key(key), field)) > 0;
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -25,6 +25,19 @@ export interface Kv {
    * on schedule however often it is incremented.
    */
   incrBy(key: string, by: number, ttlMs?: number): Promise<number>;
+  /**
+   * Adds each whole number of `increments` to its field of the hash at `key` (a missing field counts from 0), all in
+   * one atomic step across clients. `ttlMs` applies only when this call creates the hash. No increments: nothing.
+   */
+  hincrBy(key: string, increments: Readonly<Record<string, number>>, ttlMs?: number): Promise<void>;
+  /** Every field of the hash at `key`; {} when there is none. */
+  hgetAll(key: string): Promise<Record<string, string>>;
+  /** Sets one field of the hash at `key`, keeping the hash's expiry if it has one. */
+  hset(key: string, field: string, value: string): Promise<void>;
+  /** Sets the field only if the hash lacks it, and says whether it did: of clients racing for it, exactly one wins. */
+  hsetIfAbsent(key: string, field: string, value: string): Promise<boolean>;
+  /** Whether the field existed: of clients racing to delete it, exactly one hears true. */
+  hdel(key: string, field: string): Promise<boolean>;
   /** Delivered to every subscriber of the channel in this store, this client's own included. */
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, handler: MessageHandler, options?: SubscribeOptions): Promise<Unsubscribe>;

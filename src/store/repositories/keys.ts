@@ -20,6 +20,7 @@ export interface KeyInput {
   metadata?: Metadata;
   expires_at?: string | null;
   enabled?: boolean;
+  log_payloads?: boolean;
   created_by: string;
 }
 
@@ -53,6 +54,7 @@ export function toVirtualKey(row: Selectable<VirtualKeysTable>): VirtualKey {
     created_at: readTime(row.created_at),
     updated_at: readTime(row.updated_at),
     revoked_at: readOptionalTime(row.revoked_at),
+    log_payloads: readBool(row.log_payloads),
   };
 }
 
@@ -67,6 +69,7 @@ function patchColumns(patch: KeyPatch, dialect: SqlDialect) {
     ...(patch.metadata !== undefined && { metadata: writeJson(patch.metadata) }),
     ...(patch.expires_at !== undefined && { expires_at: patch.expires_at === null ? null : writeTime(patch.expires_at) }),
     ...(patch.enabled !== undefined && { enabled: dialect.bool(patch.enabled) }),
+    ...(patch.log_payloads !== undefined && { log_payloads: dialect.bool(patch.log_payloads) }),
   };
 }
 
@@ -91,6 +94,7 @@ export class KeyRepository {
           metadata: writeJson(input.metadata ?? {}),
           expires_at: input.expires_at ? writeTime(input.expires_at) : null,
           enabled: this.scope.dialect.bool(input.enabled ?? true),
+          log_payloads: this.scope.dialect.bool(input.log_payloads ?? false),
           created_by: input.created_by,
           created_at: at,
           updated_at: at,

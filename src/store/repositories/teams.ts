@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { readJson, readTime, writeJson } from '../dialect.ts';
+import { readBool, readJson, readTime, writeJson } from '../dialect.ts';
 import { translateInUse, translateViolations } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { TeamsTable } from '../tables.ts';
@@ -10,6 +10,7 @@ import type { OrgScope } from './scope.ts';
 export interface TeamInput {
   name: string;
   metadata?: Metadata;
+  log_payloads?: boolean;
 }
 
 export type TeamPatch = Partial<TeamInput>;
@@ -26,6 +27,7 @@ function toTeam(row: Selectable<TeamsTable>): Team {
     org_id: row.org_id,
     name: row.name,
     metadata: readJson(row.metadata),
+    log_payloads: readBool(row.log_payloads),
     created_at: readTime(row.created_at),
     updated_at: readTime(row.updated_at),
   };
@@ -39,7 +41,14 @@ export class TeamRepository {
     const at = now.toISOString();
     const row = await translateViolations(MESSAGES, () =>
       this.scope
-        .insertInto('teams', { id: newId('team', now), name: input.name, metadata: writeJson(input.metadata ?? {}), created_at: at, updated_at: at })
+        .insertInto('teams', {
+          id: newId('team', now),
+          name: input.name,
+          metadata: writeJson(input.metadata ?? {}),
+          log_payloads: this.scope.dialect.bool(input.log_payloads ?? false),
+          created_at: at,
+          updated_at: at,
+        })
         .returningAll()
         .executeTakeFirstOrThrow(),
     );
@@ -64,6 +73,7 @@ export class TeamRepository {
         .set({
           ...(patch.name !== undefined && { name: patch.name }),
           ...(patch.metadata !== undefined && { metadata: writeJson(patch.metadata) }),
+          ...(patch.log_payloads !== undefined && { log_payloads: this.scope.dialect.bool(patch.log_payloads) }),
           updated_at: this.scope.now().toISOString(),
         })
         .where('id', '=', id)

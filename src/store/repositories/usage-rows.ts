@@ -6,6 +6,9 @@ import type { Insertable } from 'kysely';
 import type { UsageRecord } from '../../usage/record.ts';
 import { DIALECTS, writeTime } from '../dialect.ts';
 import type { UsageRecordsTable } from '../tables.ts';
+import { logColumns, sqlitePayloadInserter } from './request-log-rows.ts';
+import { UsageRollupBatch } from '../usage-rollups/batch.ts';
+import { sqliteRollupUpserter } from '../usage-rollups/upsert.ts';
 
 export const NANO = 1e9;
 
@@ -41,6 +44,7 @@ export function toRow(r: UsageRecord, bool: (v: boolean) => boolean | number): I
     ttft_ms: r.ttft_ms === null ? null : real(r.ttft_ms),
     cache_hit: bool(r.cache_hit),
     estimated: bool(r.estimated),
+    ...logColumns(r, bool),
   };
 }
 
@@ -56,13 +60,21 @@ const INSERT_SQL = `insert into "usage_records" (${COLUMNS.map((c) => `"${c}"`).
  */
 export function sqliteUsageInserter(sqlite: BetterSqlite3.Database): (records: readonly UsageRecord[]) => number {
   const insert = sqlite.prepare(INSERT_SQL);
+  const insertPayload = sqlitePayloadInserter(sqlite);
+  const upsertRollups = sqliteRollupUpserter(sqlite);
   const bool = DIALECTS.sqlite.bool;
   return sqlite.transaction((records: readonly UsageRecord[]) => {
     let inserted = 0;
+    // Rolled up in the insert's transaction, from the records that were new: a replayed record is not counted twice.
+    const rollups = new UsageRollupBatch();
     for (const record of records) {
       const row = toRow(record, bool);
-      inserted += insert.run(COLUMNS.map((column) => row[column])).changes;
+      const added = insert.run(COLUMNS.map((column) => row[column])).changes;
+      if (added > 0) rollups.add(row);
+      inserted += added;
+      insertPayload(record);
     }
+    upsertRollups(rollups.rows());
     return inserted;
   });
 }

@@ -8,7 +8,10 @@ import { writeTime, type DialectName } from '../dialect.ts';
 import type { Tables } from '../tables.ts';
 import type { OrgScope, StoreContext } from './scope.ts';
 import { NANO, sqliteUsageInserter, toRow } from './usage-rows.ts';
+import { insertPayloads } from './request-log-rows.ts';
 import { UsageInsertThread } from '../usage-writer/thread.ts';
+import { UsageRollupBatch } from '../usage-rollups/batch.ts';
+import { upsertRollups } from '../usage-rollups/upsert.ts';
 
 /** Exact matches on the ledger's columns; absent fields do not filter. */
 export interface UsageFilter {
@@ -68,7 +71,7 @@ export interface UsageSummary {
   groups: (UsageSums & { group: string | null })[];
 }
 
-/** Rows per INSERT: 25 parameters each stays well under PostgreSQL's 65535 and SQLite's 32766. */
+/** Rows per INSERT: some 35 parameters each stays well under PostgreSQL's 65535 and SQLite's 32766. */
 const INSERT_CHUNK = 1000;
 
 const FILTER_COLUMNS = ['org_id', 'team_id', 'user_id', 'key_id', 'model', 'provider', 'provider_model'] as const satisfies readonly (keyof UsageFilter)[];
@@ -110,17 +113,28 @@ export class UsageLedgerRepository {
       // A file database: inserted by a connection on a thread of its own (store/usage-writer/), off the event loop.
       return (this.#thread ??= new UsageInsertThread(sqlite.name)).insert(records);
     }
-    let inserted = 0;
     const bool = this.#ctx.dialect.bool;
-    for (let i = 0; i < records.length; i += INSERT_CHUNK) {
-      const rows = records.slice(i, i + INSERT_CHUNK).map((r) => toRow(r, bool));
-      const result = await this.#db
-        .insertInto('usage_records')
-        .values(rows)
-        .onConflict((oc) => oc.column('request_id').doNothing())
-        .executeTakeFirst();
-      inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
-    }
+    // Rolled up in the insert's transaction, from the records it returned as new: a replayed record is not counted twice.
+    const insert = async (db: Kysely<Tables>): Promise<number> => {
+      let added = 0;
+      const rollups = new UsageRollupBatch();
+      for (let i = 0; i < records.length; i += INSERT_CHUNK) {
+        const rows = records.slice(i, i + INSERT_CHUNK).map((r) => toRow(r, bool));
+        const fresh = await db
+          .insertInto('usage_records')
+          .values(rows)
+          .onConflict((oc) => oc.column('request_id').doNothing())
+          .returning('request_id')
+          .execute();
+        added += fresh.length;
+        const ids = new Set(fresh.map((r) => r.request_id));
+        for (const row of rows) if (ids.delete(row.request_id)) rollups.add(row);
+      }
+      await upsertRollups(db, 'postgres', rollups.rows());
+      return added;
+    };
+    const inserted = await (this.#db.isTransaction ? insert(this.#db) : this.#db.transaction().execute(insert));
+    await insertPayloads(this.#db, records, bool);
     return inserted;
   }
 

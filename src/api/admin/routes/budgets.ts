@@ -4,7 +4,7 @@
 // and team members may read budgets, so answers and audit records give its origin only.
 
 import { badRequest } from '../../../core/errors.ts';
-import { webhookOrigin } from '../../../limits/alerts.ts';
+import { webhookOrigin } from '../../../observability/webhooks.ts';
 import type { Budget } from '../../../store/types.ts';
 import * as s from '../limit-schemas.ts';
 import { defineRoute, type AdminRoute } from '../route.ts';

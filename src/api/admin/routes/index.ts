@@ -1,11 +1,14 @@
 // The admin API's route table: what the plugin serves, the OpenAPI document describes and the CLI runs.
 
 import type { AdminRoute } from '../route.ts';
+import { alertRoutes } from './alerts.ts';
+import { analyticsRoutes } from './analytics.ts';
 import { auditRoutes } from './audit.ts';
 import { budgetRoutes } from './budgets.ts';
 import { credentialRoutes } from './credentials.ts';
 import { keyRoutes } from './keys.ts';
 import { limitRoutes } from './limits.ts';
+import { logRoutes } from './logs.ts';
 import { meRoutes } from './me.ts';
 import { membershipRoutes } from './memberships.ts';
 import { organizationRoutes } from './organizations.ts';
@@ -29,8 +32,11 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...budgetRoutes,
   ...auditRoutes,
   ...usageRoutes,
+  ...analyticsRoutes,
+  ...logRoutes,
   ...routingRoutes,
   ...shadowRoutes,
+  ...alertRoutes,
 ];
 
 export function routeById(operationId: string): AdminRoute {

@@ -94,7 +94,7 @@ export const keyRoutes: AdminRoute[] = [
     method: 'PATCH',
     path: '/orgs/{org_id}/keys/{key_id}',
     operationId: 'updateKey',
-    summary: "Change a key's name, allowed models and surfaces, IP allowlist, expiry, enabled flag or metadata",
+    summary: "Change a key's name, allowed models and surfaces, IP allowlist, expiry, enabled flag, metadata or payload capture (log_payloads)",
     tag,
     params: s.keyParams,
     body: s.keyUpdate,

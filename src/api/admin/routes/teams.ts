@@ -66,20 +66,24 @@ export const teamRoutes: AdminRoute[] = [
     method: 'PATCH',
     path: '/orgs/{org_id}/teams/{team_id}',
     operationId: 'updateTeam',
-    summary: 'Rename a team or change its metadata',
+    summary: "Rename a team, change its metadata, or turn the capture of its keys' request bodies on or off",
     tag,
     params: s.teamParams,
     body: s.teamUpdate,
     response: s.team,
-    handler: (call) =>
-      changeInOrg(call, call.params.org_id, async (tenant) => {
+    async handler(call) {
+      const updated = await changeInOrg(call, call.params.org_id, async (tenant) => {
         const id = call.params.team_id;
         const before = await tenant.teams.get(id);
         if (!before) throw notFound('team', id);
         authorize(call.actor, 'team', 'write', teamTarget(before), id);
         const after = (await tenant.teams.update(id, call.body))!;
         return { result: after, change: { action: 'team.update', target_type: 'team', target_id: id, before, after } };
-      }),
+      });
+      // The team's keys carry its capture setting in the auth caches.
+      if (call.body.log_payloads !== undefined) await call.deps.keyAuth.invalidateAll();
+      return updated;
+    },
   }),
   defineRoute({
     method: 'DELETE',

@@ -4,11 +4,10 @@
 
 import type { z } from 'zod';
 import { badRequest } from '../../../core/errors.ts';
-import { decide, readsWholeOrg, type Actor } from '../../../identity/rbac.ts';
-import type { UsageSummary, UsageSummaryQuery, UsageSums } from '../../../store/repositories/usage.ts';
+import type { UsageSummary, UsageSums } from '../../../store/repositories/usage.ts';
 import { reachOrg } from '../access.ts';
 import { period } from '../period.ts';
-import { forbidden } from '../errors.ts';
+import { recordVisibility } from '../visibility.ts';
 import { defineRoute, type AdminRoute, type Call } from '../route.ts';
 import { spendReport, usageQuery, usageReport } from '../usage-schemas.ts';
 
@@ -23,23 +22,11 @@ function reportPeriod(query: Query, now = new Date()): { from: string; to: strin
   return period(from, to, query.from !== undefined);
 }
 
-/** For a team-scoped actor, what it may see; a filter naming a team or person beyond that is refused. */
-function visibility(actor: Actor, query: Query): UsageSummaryQuery['visible'] {
-  if (readsWholeOrg(actor)) return undefined;
-  if (query.team_id !== undefined && decide(actor, 'usage', 'read', { team_ids: [query.team_id] }) !== 'allow') {
-    throw forbidden('You may read the usage of your own teams only');
-  }
-  if (query.team_id === undefined && query.user_id !== undefined && query.user_id !== actor.user_id) {
-    throw forbidden('You may read your own usage (user_id), or that of one of your teams (team_id)');
-  }
-  return { team_ids: [...actor.teams.keys()], user_id: actor.user_id };
-}
-
 async function summarize({ actor, deps, query }: Call<unknown, Query>): Promise<{ org_id: string; from: string; to: string; summary: UsageSummary }> {
   const orgId = query.org_id ?? actor.org_id;
   if (orgId === null) throw badRequest('org_id is required with the master key: usage is reported per organization', 'org_id');
   const tenant = await reachOrg(deps.store, actor, orgId);
-  const visible = visibility(actor, query);
+  const visible = recordVisibility(actor, query, 'usage');
   const { from, to } = reportPeriod(query);
   const { key_id, team_id, user_id, model, group_by } = query;
   const summary = await tenant.usage.summary({ from, to, group_by, key_id, team_id, user_id, model, visible });
