@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger } from './logger.ts';
+import { createLogger, requestLogger } from './logger.ts';
 
 test('credentials are redacted wherever they sit in a logged object', () => {
   let out = '';
@@ -29,4 +29,13 @@ test('paths named in logging.redact are censored too', () => {
   createLogger({ level: 'info', redact: ['customer.email', 'metadata["x-tenant-token"]'] }, sink).info({ customer: { email: 'a@b.c', plan: 'pro' }, metadata: { 'x-tenant-token': 'tok-1' } }, 'line');
   assert.ok(!out.includes('a@b.c') && !out.includes('tok-1'), out);
   assert.match(out, /"plan":"pro"/);
+});
+
+test('the request-line logger censors top-level credentials and the configured paths', () => {
+  let out = '';
+  const sink = new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) });
+  const options = { level: 'info', redact: ['user_id'] };
+  requestLogger(createLogger(options, sink), options).info({ request_id: 'r1', user_id: 'u-1', api_key: 'sk-9' }, 'request');
+  assert.ok(!out.includes('u-1') && !out.includes('sk-9'), out);
+  assert.match(out, /"request_id":"r1"/);
 });

@@ -33,4 +33,13 @@ export function createLogger(options: LoggerOptions, destination?: NodeJS.Writab
   );
 }
 
+/**
+ * The logger of the per-request lines: the same destination, but censoring only top-level credential fields and the
+ * configured paths. Those lines are flat and built by the gateway from ids and figures, so the wildcard paths the
+ * process logger censors cannot match anything in them, and they cost about 160 µs a line (measured: 6 µs without).
+ */
+export function requestLogger(logger: Logger, options: Pick<LoggerOptions, 'redact'>): Logger {
+  return logger.child({}, { redact: { paths: [...SECRET_FIELDS, ...(options.redact ?? [])], censor: '[redacted]' } });
+}
+
 export type { Logger };

@@ -2,7 +2,7 @@
 
 import type { GatewayConfig } from '../config/load.ts';
 import { UpstreamClient } from '../http/client.ts';
-import type { Logger } from '../observability/logger.ts';
+import { requestLogger, type Logger } from '../observability/logger.ts';
 import { ProviderCaller } from '../pipeline/call.ts';
 import { Pipeline } from '../pipeline/stages.ts';
 import { accessLogStage } from '../pipeline/stages/access-log.ts';
@@ -192,7 +192,7 @@ export function createServices(config: GatewayConfig, logger: Logger, opened: Ga
     pipeline: new Pipeline([
       // First, so that its `after` runs last and the request span sees the outcome, usage and cost.
       ...(tracing ? [tracing.stage] : []),
-      ...(config.logging.requests ? [accessLogStage(logger)] : []),
+      ...(config.logging.requests ? [accessLogStage(requestLogger(logger, config.logging))] : []),
       ...(metrics ? [metrics.stage()] : []),
       usageStage(pricing, usageSink, alerting.observer),
       authStage(keyAuth),

@@ -7,7 +7,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import OpenAI, { APIError } from 'openai';
 import { request } from 'undici';
 import { startFakeGateway, type FakeGateway } from '../helpers/fake-gateway.ts';
-import { accessLogLine } from '../helpers/gateway.ts';
+import { accessLogLine, startGateway } from '../helpers/gateway.ts';
 
 const MASTER = 'sb-master-observability-0123';
 const PROVIDER_KEY = 'sk-provider-secret-7d1f0c';
@@ -128,4 +128,30 @@ test('GET /metrics serves the llm_gateway_* series operators look for, with boun
   }
   assert.ok(!text.includes('made-up-model-1'), "a client's unknown model never becomes a label");
   assert.ok(!text.includes(key.id), 'no per-key labels unless enabled');
+});
+
+test('logging.pretty prints readable lines instead of JSON, still without secrets', async () => {
+  const pretty = await startGateway({
+    config: `
+logging: { level: info, pretty: true }
+providers:
+  openai: { type: openai, api_key: ${PROVIDER_KEY}, base_url: "${e.fake.url}/openai/v1" }
+models:
+  - name: chat
+    targets: [{ provider: openai, model: gpt-4o-mini }]
+`,
+  });
+  try {
+    const local = new OpenAI({ baseURL: `${pretty.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const { response } = await local.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const id = response.headers.get('x-request-id')!;
+    for (let i = 0; i < 100 && !pretty.output().includes(id); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const output = pretty.output();
+    assert.ok(output.includes(id), output);
+    assert.match(output, /INFO.*request/);
+    assert.ok(!output.includes('"level":30'), 'no JSON lines');
+    assert.ok(!pretty.output().includes(PROVIDER_KEY));
+  } finally {
+    await pretty.stop();
+  }
 });
