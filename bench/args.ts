@@ -14,6 +14,8 @@ export interface BenchOptions {
   rate: number;
   /** Upstream latency of the fixed-rate scenario: long enough that many requests are in flight, as with real models. */
   rateUpstreamLatencyMs: number;
+  /** Alternating rounds of each paired comparison (bench/paired.ts); 0 skips them. */
+  pairRounds: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -22,6 +24,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only <list>             comma-separated subset of ${TARGET_NAMES.join(',')} (default: all)
   --upstream-latency <ms>   fake upstream latency of the throughput scenarios (default 2)
   --rate <rps>              request rate of the fixed-rate latency scenario (default 1000)
+  --pair-rounds <n>         alternating rounds of each paired cost comparison (default 3; 1 with --quick; 0 skips)
   --quick                   short runs for a smoke check
   --help`;
 
@@ -41,6 +44,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       only: { type: 'string', default: TARGET_NAMES.join(',') },
       'upstream-latency': { type: 'string', default: '2' },
       rate: { type: 'string', default: '1000' },
+      'pair-rounds': { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -61,5 +65,6 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     upstreamLatencyMs: positive('--upstream-latency', values['upstream-latency'], true),
     rate: Math.round(positive('--rate', values.rate)),
     rateUpstreamLatencyMs: 60,
+    pairRounds: values['pair-rounds'] === undefined ? (values.quick ? 1 : 3) : Math.round(positive('--pair-rounds', values['pair-rounds'], true)),
   };
 }

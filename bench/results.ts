@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
+import type { PairRecord } from './paired.ts';
 import type { BenchOptions } from './args.ts';
 import { BENCH_DIR, REPO_ROOT } from './paths.ts';
 import type { Check, Measurement, Scenario } from './types.ts';
@@ -18,6 +19,8 @@ export interface RunRecord {
   scenarios: Scenario[];
   measurements: Measurement[];
   checks: Check[];
+  /** Every round of the paired comparisons (bench/paired.ts). */
+  paired: PairRecord[];
   failures: string[];
 }
 

@@ -14,6 +14,7 @@ import { scenarios as buildScenarios } from './scenarios.ts';
 import { startTarget, startUpstream, type Target, type Upstream } from './targets.ts';
 import type { LoadResult, LoadSpec, Measurement, Scenario, TargetName } from './types.ts';
 import { verifyTarget } from './verify.ts';
+import { measurePairs, pairsAmong, type PairedRun } from './paired.ts';
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -115,11 +116,33 @@ async function main(): Promise<number> {
     await upstream.stop();
   }
 
-  const checks = evaluate(scenarios, measurements);
+  let paired: PairedRun = { records: [], checks: [] };
+  const throughput = scenarios.filter((s) => s.rate === null);
+  if (options.pairRounds > 0 && pairsAmong(options.targets).length > 0) {
+    const upstream = await startUpstream(options.upstreamLatencyMs);
+    log(`paired comparisons: ${options.pairRounds} alternating rounds each, upstream ${options.upstreamLatencyMs} ms`);
+    try {
+      paired = await measurePairs({
+        targets: options.targets,
+        scenarios: throughput,
+        rounds: options.pairRounds,
+        start: (name) => startVerified(name, upstream),
+        measure: (target, scenario) => measure(target, upstream, scenario),
+        log,
+      });
+    } catch (err) {
+      log(`✗ paired comparisons: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`paired comparisons: ${firstLine(err)}`);
+    } finally {
+      await upstream.stop();
+    }
+  }
+
+  const checks = [...evaluate(scenarios, measurements), ...paired.checks];
   console.log(`\nSwitchboard load benchmark · node ${process.version} · ${String(machine.cpus)} × ${String(machine.cpuModel)}`);
   console.log(`${options.durationS} s measured after ${options.warmupS} s warm-up per scenario and target\n`);
   console.log(formatReport(scenarios, options.targets, measurements, checks, failures));
-  const path = await writeRecord({ date, machine, versions: describeVersions(), options, scenarios, measurements, checks, failures });
+  const path = await writeRecord({ date, machine, versions: describeVersions(), options, scenarios, measurements, checks, paired: paired.records, failures });
   console.log(`\nresults written to ${path}`);
   return failures.length > 0 ? 1 : 0;
 }
