@@ -22,22 +22,32 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 type Labels = Record<string, string>;
 
-/** One label set's children, looked up once per request instead of once per metric. */
+/** Counts each label set keeps as plain numbers: indexes into Series.counts. */
+const REQUESTS = 0;
+const INPUT = 1;
+const OUTPUT = 2;
+const CACHED = 3;
+const COST = 4;
+const HITS = 5;
+const MISSES = 6;
+const RETRIES = 7;
+const FALLBACKS = 8;
+const COUNTS = 9;
+
+/**
+ * One label set's figures. Counters are plain numbers added to on the request path and handed to prom-client when
+ * scraped: a prom-client counter hashes its labels on every inc, even through a child, and the eight of them cost
+ * more than the rest of the metrics together. Histograms are observed as requests end.
+ */
 interface Series {
-  requests: Counter.Internal;
+  labels: Labels;
+  route: Labels;
+  counts: Float64Array;
+  /** Failed requests by error type. */
+  errors: Map<string, number>;
   duration: Histogram.Internal<string>;
-  errors: Counter<string>;
-  errorLabels: Labels;
   ttft: Histogram.Internal<string>;
   upstream: Histogram.Internal<string>;
-  input: Counter.Internal;
-  output: Counter.Internal;
-  cached: Counter.Internal;
-  cost: Counter.Internal;
-  hits: Counter.Internal;
-  misses: Counter.Internal;
-  retries: Counter.Internal;
-  fallbacks: Counter.Internal;
 }
 
 export interface MetricsSources {
@@ -59,17 +69,9 @@ export class GatewayMetrics {
   readonly #models = new Set<string>();
   #inFlight = 0;
 
-  readonly #requests: Counter<string>;
-  readonly #errors: Counter<string>;
   readonly #duration: Histogram<string>;
   readonly #ttft: Histogram<string>;
   readonly #upstream: Histogram<string>;
-  readonly #tokens: Counter<string>;
-  readonly #cost: Counter<string>;
-  readonly #hits: Counter<string>;
-  readonly #misses: Counter<string>;
-  readonly #retries: Counter<string>;
-  readonly #fallbacks: Counter<string>;
   readonly #rejections: Counter<string>;
 
   constructor(options: Config['metrics'], sources: MetricsSources) {
@@ -79,17 +81,41 @@ export class GatewayMetrics {
     const owner = [...(options.team_label ? ['team'] : []), ...(options.key_label ? ['key'] : [])];
     this.#labelNames = ['model', 'provider', 'status_class', ...owner];
     const routeLabels = ['model', 'provider', ...owner];
-    this.#requests = new Counter({ name: `${PREFIX}requests_total`, help: 'Requests answered, by route, provider and status class.', labelNames: this.#labelNames, registers });
-    this.#errors = new Counter({ name: `${PREFIX}errors_total`, help: 'Requests that ended in an error, by error type.', labelNames: [...this.#labelNames, 'error_type'], registers });
+    const series = this.#series;
+    /** A counter filled at scrape time from each series' counts (`pick` hands over each label set and its value). */
+    const counted = (name: string, help: string, labelNames: string[], pick: (s: Series, add: (labels: Labels, value: number) => void) => void) =>
+      new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const s of series.values()) {
+            pick(s, (labels, value) => {
+              if (value > 0) this.inc(labels, value);
+            });
+          }
+        },
+      });
+    const count = (index: number, labels: 'labels' | 'route') => (s: Series, add: (labels: Labels, value: number) => void) => add(s[labels], s.counts[index]!);
+    counted('requests_total', 'Requests answered, by route, provider and status class.', this.#labelNames, count(REQUESTS, 'labels'));
+    counted('errors_total', 'Requests that ended in an error, by error type.', [...this.#labelNames, 'error_type'], (s, add) => {
+      for (const [type, n] of s.errors) add({ ...s.labels, error_type: type }, n);
+    });
+    counted('token_usage_total', 'Tokens, by direction: input (the whole prompt), output, cached (prompt tokens read from the provider cache).', [...routeLabels, 'direction'], (s, add) => {
+      add({ ...s.route, direction: 'input' }, s.counts[INPUT]!);
+      add({ ...s.route, direction: 'output' }, s.counts[OUTPUT]!);
+      add({ ...s.route, direction: 'cached' }, s.counts[CACHED]!);
+    });
+    counted('cost_usd_total', 'What the answers cost at the configured or bundled prices, in USD.', routeLabels, count(COST, 'route'));
+    counted('cache_hits_total', 'Requests answered without a provider call of their own (an identical request in flight shared its answer).', routeLabels, count(HITS, 'route'));
+    counted('cache_misses_total', 'Requests that made their own provider call.', routeLabels, count(MISSES, 'route'));
+    counted('retries_total', 'Upstream attempts beyond the first.', routeLabels, count(RETRIES, 'route'));
+    counted('fallbacks_total', 'Requests answered by a target other than the first one tried.', routeLabels, count(FALLBACKS, 'route'));
     this.#duration = new Histogram({ name: `${PREFIX}request_duration_seconds`, help: 'Time from arrival to the last byte of the answer.', labelNames: this.#labelNames, buckets: DURATION_BUCKETS, registers });
     this.#ttft = new Histogram({ name: `${PREFIX}time_to_first_token_seconds`, help: 'Streams: time from arrival to the first chunk sent.', labelNames: routeLabels, buckets: DURATION_BUCKETS, registers });
     this.#upstream = new Histogram({ name: `${PREFIX}upstream_duration_seconds`, help: "Time spent waiting on providers (a stream's up to its first chunk), backoff between attempts included.", labelNames: routeLabels, buckets: DURATION_BUCKETS, registers });
-    this.#tokens = new Counter({ name: `${PREFIX}token_usage_total`, help: 'Tokens, by direction: input (the whole prompt), output, cached (prompt tokens read from the provider cache).', labelNames: [...routeLabels, 'direction'], registers });
-    this.#cost = new Counter({ name: `${PREFIX}cost_usd_total`, help: 'What the answers cost at the configured or bundled prices, in USD.', labelNames: routeLabels, registers });
-    this.#hits = new Counter({ name: `${PREFIX}cache_hits_total`, help: 'Requests answered without a provider call of their own (an identical request in flight shared its answer).', labelNames: routeLabels, registers });
-    this.#misses = new Counter({ name: `${PREFIX}cache_misses_total`, help: 'Requests that made their own provider call.', labelNames: routeLabels, registers });
-    this.#retries = new Counter({ name: `${PREFIX}retries_total`, help: 'Upstream attempts beyond the first.', labelNames: routeLabels, registers });
-    this.#fallbacks = new Counter({ name: `${PREFIX}fallbacks_total`, help: 'Requests answered by a target other than the first one tried.', labelNames: routeLabels, registers });
     this.#rejections = new Counter({ name: `${PREFIX}limit_rejections_total`, help: 'Requests refused by a rate limit, quota or budget.', labelNames: ['kind'], registers });
 
     const inFlight = () => this.#inFlight;
@@ -159,7 +185,7 @@ export class GatewayMetrics {
 
   /** A request refused before any pipeline ran (a malformed body, an unknown route). */
   refused(status: number): void {
-    this.#requests.inc(this.#owned({ model: '', provider: '', status_class: statusClass(status) }, undefined));
+    this.#seriesFor('', '', statusClass(status), undefined).counts[REQUESTS]!++;
   }
 
   /** Prometheus text exposition of every metric. */
@@ -173,32 +199,30 @@ export class GatewayMetrics {
 
   private record(ctx: RequestContext): void {
     const error = ctx.error;
-    const status = error?.status ?? 200;
-    const s = this.#seriesOf(ctx, status);
-    const seconds = (performance.now() - ctx.startedAt) / 1000;
-    s.requests.inc();
-    s.duration.observe(seconds);
+    const s = this.#seriesOf(ctx, error?.status ?? 200);
+    const counts = s.counts;
+    counts[REQUESTS]!++;
+    s.duration.observe((performance.now() - ctx.startedAt) / 1000);
     if (error) this.#failed(s, error);
     if (ctx.ttftMs !== undefined) s.ttft.observe(ctx.ttftMs / 1000);
     if (ctx.attempts > 0) {
       s.upstream.observe(ctx.upstreamMs / 1000);
-      if (ctx.attempts > 1) s.retries.inc(ctx.attempts - 1);
-      if (ctx.route && ctx.target && ctx.route.targets[0]?.id !== ctx.target.id) s.fallbacks.inc();
+      counts[RETRIES]! += ctx.attempts - 1;
+      if (ctx.route && ctx.target && ctx.route.targets[0]?.id !== ctx.target.id) counts[FALLBACKS]!++;
     }
-    if (ctx.coalesced) s.hits.inc();
-    else if (ctx.attempts > 0) s.misses.inc();
+    if (ctx.coalesced) counts[HITS]!++;
+    else if (ctx.attempts > 0) counts[MISSES]!++;
     const usage = ctx.usage;
     if (usage) {
-      if (usage.prompt_tokens) s.input.inc(usage.prompt_tokens);
-      if (usage.completion_tokens) s.output.inc(usage.completion_tokens);
-      const cached = usage.prompt_tokens_details?.cached_tokens;
-      if (cached) s.cached.inc(cached);
+      counts[INPUT]! += usage.prompt_tokens || 0;
+      counts[OUTPUT]! += usage.completion_tokens || 0;
+      counts[CACHED]! += usage.prompt_tokens_details?.cached_tokens || 0;
     }
-    if (ctx.cost?.usd) s.cost.inc(ctx.cost.usd);
+    counts[COST]! += ctx.cost?.usd || 0;
   }
 
   #failed(s: Series, error: GatewayError): void {
-    s.errors.inc({ ...s.errorLabels, error_type: error.type });
+    s.errors.set(error.type, (s.errors.get(error.type) ?? 0) + 1);
     if (error.code === 'rate_limit_exceeded' || error.code === 'request_too_large_for_limit') this.#rejections.inc({ kind: 'rate_limit' });
     else if (error.code === 'budget_exceeded') this.#rejections.inc({ kind: 'budget' });
   }
@@ -210,31 +234,26 @@ export class GatewayMetrics {
       if (this.#models.size < MAX_MODELS) this.#models.add(model);
       else model = 'other';
     }
-    const provider = ctx.target?.provider.name ?? '';
-    const cls = statusClass(status);
-    const identity = ctx.identity;
+    return this.#seriesFor(model, ctx.target?.provider.name ?? '', statusClass(status), ctx.identity);
+  }
+
+  #seriesFor(model: string, provider: string, cls: string, identity: RequestContext['identity']): Series {
     const team = this.#options.team_label ? (identity?.team_id ?? '') : '';
     const key = this.#options.key_label ? (identity?.key_id ?? '') : '';
     const id = `${model}\u0000${provider}\u0000${cls}\u0000${team}\u0000${key}`;
     let s = this.#series.get(id);
     if (!s) {
-      const labels = this.#owned({ model, provider, status_class: cls }, identity && { team, key });
-      const route = this.#owned({ model, provider }, identity && { team, key });
+      const owner = identity && { team, key };
+      const labels = this.#owned({ model, provider, status_class: cls }, owner);
+      const route = this.#owned({ model, provider }, owner);
       s = {
-        requests: this.#requests.labels(labels),
+        labels,
+        route,
+        counts: new Float64Array(COUNTS),
+        errors: new Map(),
         duration: this.#duration.labels(labels),
-        errors: this.#errors,
-        errorLabels: labels,
         ttft: this.#ttft.labels(route),
         upstream: this.#upstream.labels(route),
-        input: this.#tokens.labels({ ...route, direction: 'input' }),
-        output: this.#tokens.labels({ ...route, direction: 'output' }),
-        cached: this.#tokens.labels({ ...route, direction: 'cached' }),
-        cost: this.#cost.labels(route),
-        hits: this.#hits.labels(route),
-        misses: this.#misses.labels(route),
-        retries: this.#retries.labels(route),
-        fallbacks: this.#fallbacks.labels(route),
       };
       this.#series.set(id, s);
     }
