@@ -35,7 +35,7 @@ export function accessLogStage(logger: Logger): Stage {
           ttft_ms: ctx.ttftMs,
           overhead_ms: Math.max(0, Math.round((latency - ctx.upstreamMs) * 100) / 100),
           attempts: ctx.attempts,
-          cache: ctx.coalesced ? 'coalesced' : 'miss',
+          cache: ctx.coalesced ? 'coalesced' : ctx.attempts > 0 ? 'miss' : undefined,
           input_tokens: usage?.prompt_tokens,
           output_tokens: usage?.completion_tokens,
           cached_tokens: usage?.prompt_tokens_details?.cached_tokens,
