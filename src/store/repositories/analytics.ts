@@ -9,6 +9,7 @@ import type { Tables } from '../tables.ts';
 import type { OrgScope } from './scope.ts';
 import { NANO } from './usage-rows.ts';
 import type { UsageSummaryQuery } from './usage.ts';
+import { visibleRows } from './visible-rows.ts';
 
 export const ANALYTICS_GROUPS = ['model', 'provider', 'team', 'key', 'user'] as const;
 export type AnalyticsGroup = (typeof ANALYTICS_GROUPS)[number];
@@ -128,13 +129,7 @@ export class AnalyticsRepository {
         const value = query[column];
         if (value !== undefined) and.push(eb(column, '=', value));
       }
-      if (query.visible) {
-        const { team_ids, user_id } = query.visible;
-        const or: Expression<SqlBool>[] = [];
-        if (team_ids.length > 0) or.push(eb('team_id', 'in', team_ids));
-        if (user_id !== null) or.push(eb('user_id', '=', user_id));
-        and.push(or.length > 0 ? eb.or(or) : sql<SqlBool>`1 = 0`);
-      }
+      if (query.visible) and.push(visibleRows(query.visible));
       return eb.and(and);
     };
     const concat = this.scope.dialect.name === 'postgres' ? (c: string) => sql<string>`string_agg(${sql.ref(c)}, ',')` : (c: string) => sql<string>`group_concat(${sql.ref(c)}, ',')`;

@@ -9,6 +9,7 @@ import type { RouteDetail } from './request-log-rows.ts';
 import type { OrgScope, StoreContext } from './scope.ts';
 import type { UsageSummaryQuery } from './usage.ts';
 import { ROLLUP_WIDTHS_MS } from '../../usage/rollups/buckets.ts';
+import { visibleRows } from './visible-rows.ts';
 
 /** Where a page ends: the last row's time and request id. */
 export interface LogPosition {
@@ -190,13 +191,7 @@ export class RequestLogRepository {
       const pattern = containing(query.q);
       and.push(eb.or([sql<SqlBool>`metadata ${like} ${pattern} escape '\\'`, sql<SqlBool>`error_message ${like} ${pattern} escape '\\'`]));
     }
-    if (query.visible) {
-      const { team_ids, user_id } = query.visible;
-      const or: Expression<SqlBool>[] = [];
-      if (team_ids.length > 0) or.push(eb('team_id', 'in', team_ids));
-      if (user_id !== null) or.push(eb('user_id', '=', user_id));
-      and.push(or.length > 0 ? eb.or(or) : sql<SqlBool>`1 = 0`);
-    }
+    if (query.visible) and.push(visibleRows(query.visible));
     if (query.after) {
       // The redundant bound lets both databases walk the (org_id, time, request_id) index from the cursor on.
       const time = writeTime(query.after.time);

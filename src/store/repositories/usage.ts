@@ -12,6 +12,7 @@ import { insertPayloads } from './request-log-rows.ts';
 import { UsageInsertThread } from '../usage-writer/thread.ts';
 import { UsageRollupBatch } from '../usage-rollups/batch.ts';
 import { upsertRollups } from '../usage-rollups/upsert.ts';
+import { visibleRows } from './visible-rows.ts';
 
 /** Exact matches on the ledger's columns; absent fields do not filter. */
 export interface UsageFilter {
@@ -179,13 +180,7 @@ export class UsageReportRepository {
         const value = query[column];
         if (value !== undefined) and.push(eb(column, '=', value));
       }
-      if (query.visible) {
-        const { team_ids, user_id } = query.visible;
-        const or: Expression<SqlBool>[] = [];
-        if (team_ids.length > 0) or.push(eb('team_id', 'in', team_ids));
-        if (user_id !== null) or.push(eb('user_id', '=', user_id));
-        and.push(or.length > 0 ? eb.or(or) : sql<SqlBool>`1 = 0`);
-      }
+      if (query.visible) and.push(visibleRows(query.visible));
       return eb.and(and);
     };
     const sums = (eb: UsageBuilder) => [
