@@ -17,9 +17,14 @@ declare module 'fastify' {
   }
 }
 
-/** Milliseconds with two decimals: the header is for people and dashboards, not for nanosecond accounting. */
-export function overheadMs(startedAt: number, upstreamMs: number, now = performance.now()): string {
-  return Math.max(0, now - startedAt - upstreamMs).toFixed(2);
+/** Milliseconds to the hundredth: for people and dashboards, not for nanosecond accounting. */
+export function overheadMs(startedAt: number, upstreamMs: number, now = performance.now()): number {
+  return Math.max(0, Math.round((now - startedAt - upstreamMs) * 100) / 100);
+}
+
+/** The header's value, always with two decimals. */
+export function overheadHeaderValue(startedAt: number, upstreamMs: number): string {
+  return overheadMs(startedAt, upstreamMs).toFixed(2);
 }
 
 /** Stamps every request's arrival, and every response Fastify sends (answers, errors, admin calls) with its overhead. */
@@ -28,7 +33,7 @@ export function overheadHeader(app: FastifyInstance): void {
   app.decorateRequest('pipeline', null);
   app.addHook('onSend', (req, reply, payload, done) => {
     const ctx = req.pipeline;
-    reply.header(OVERHEAD_HEADER, overheadMs(req.arrivedAt, ctx === null ? 0 : ctx.upstreamMs));
+    reply.header(OVERHEAD_HEADER, overheadHeaderValue(req.arrivedAt, ctx === null ? 0 : ctx.upstreamMs));
     done(null, payload);
   });
 }

@@ -9,7 +9,7 @@ import { ClientAbortedError } from '../http/client.ts';
 import type { ByteStream } from '../pipeline/byte-stream.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { toGatewayError } from './errors.ts';
-import { OVERHEAD_HEADER, overheadMs } from '../observability/overhead.ts';
+import { OVERHEAD_HEADER, overheadHeaderValue } from '../observability/overhead.ts';
 import { drained } from './sse.ts';
 
 export async function writeBytes(reply: FastifyReply, stream: ByteStream, ctx: RequestContext, bodyLimit: number): Promise<void> {
@@ -23,7 +23,7 @@ export async function writeBytes(reply: FastifyReply, stream: ByteStream, ctx: R
     // A hijacked reply skips Fastify's headers, so the request id is set here too.
     'x-request-id': ctx.id,
     'x-switchboard-provider': stream.target.provider.name,
-    [OVERHEAD_HEADER]: overheadMs(ctx.startedAt, ctx.upstreamMs),
+    [OVERHEAD_HEADER]: overheadHeaderValue(ctx.startedAt, ctx.upstreamMs),
   });
   ctx.ttftMs = performance.now() - ctx.startedAt;
   try {

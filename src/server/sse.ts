@@ -9,7 +9,7 @@ import type { StreamChunk, UpstreamStream } from '../pipeline/upstream-stream.ts
 import { ClientAbortedError } from '../http/client.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { toGatewayError } from './errors.ts';
-import { OVERHEAD_HEADER, overheadMs } from '../observability/overhead.ts';
+import { OVERHEAD_HEADER, overheadHeaderValue } from '../observability/overhead.ts';
 import { capturing } from '../request-logs/capture.ts';
 
 
@@ -40,7 +40,7 @@ export async function writeSse<T>(
     // A hijacked reply skips Fastify's headers, so the request id is set here too.
     'x-request-id': ctx.id,
     'x-switchboard-provider': stream.target.provider.name,
-    [OVERHEAD_HEADER]: overheadMs(ctx.startedAt, ctx.upstreamMs),
+    [OVERHEAD_HEADER]: overheadHeaderValue(ctx.startedAt, ctx.upstreamMs),
   });
   ctx.ttftMs = performance.now() - ctx.startedAt;
   try {

@@ -4,11 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { postgresTestSchema } from '../../test/helpers/postgres.ts';
+import { storeBackends } from '../../test/helpers/store-backends.ts';
 import { usageRecordFixture } from '../../test/helpers/usage-record.ts';
 import type { UsageRecord } from '../usage/record.ts';
 import { planSeries, ROLLUP_WIDTHS_MS, type SeriesBucket } from '../usage/rollups/buckets.ts';
@@ -19,16 +16,7 @@ import type { AnalyticsQuery } from './repositories/analytics.ts';
 import { Store, type TenantStore } from './store.ts';
 import { backfillUsageRollups } from './usage-rollups/backfill.ts';
 
-const postgres = await postgresTestSchema();
-const sqliteDir = mkdtempSync(join(tmpdir(), 'switchboard-analytics-'));
-
-const BACKENDS = [
-  { name: 'SQLite', url: 'sqlite::memory:', skip: undefined, cleanup: async () => {} },
-  { name: 'SQLite file', url: `sqlite://${join(sqliteDir, 'analytics.db')}`, skip: undefined, cleanup: async () => rmSync(sqliteDir, { recursive: true, force: true }) },
-  'skip' in postgres
-    ? { name: 'PostgreSQL', url: '', skip: postgres.skip, cleanup: async () => {} }
-    : { name: 'PostgreSQL', url: postgres.url, skip: undefined, cleanup: postgres.drop },
-];
+const BACKENDS = await storeBackends('analytics');
 
 const unique = (label: string) => `${label}_${randomBytes(4).toString('hex')}`;
 

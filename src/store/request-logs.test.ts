@@ -5,11 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { postgresTestSchema } from '../../test/helpers/postgres.ts';
+import { storeBackends } from '../../test/helpers/store-backends.ts';
 import { usageRecordFixture } from '../../test/helpers/usage-record.ts';
 import { parseCsv } from '../../test/helpers/csv.ts';
 import { exportText, CSV_COLUMNS } from '../request-logs/export.ts';
@@ -20,16 +17,7 @@ import { migrate } from './migrate.ts';
 import type { LogQuery, RequestLog } from './repositories/request-logs.ts';
 import { Store, type TenantStore } from './store.ts';
 
-const postgres = await postgresTestSchema();
-const sqliteDir = mkdtempSync(join(tmpdir(), 'switchboard-request-logs-'));
-
-const BACKENDS = [
-  { name: 'SQLite', url: 'sqlite::memory:', skip: undefined, cleanup: async () => {} },
-  { name: 'SQLite file', url: `sqlite://${join(sqliteDir, 'logs.db')}`, skip: undefined, cleanup: async () => rmSync(sqliteDir, { recursive: true, force: true }) },
-  'skip' in postgres
-    ? { name: 'PostgreSQL', url: '', skip: postgres.skip, cleanup: async () => {} }
-    : { name: 'PostgreSQL', url: postgres.url, skip: undefined, cleanup: postgres.drop },
-];
+const BACKENDS = await storeBackends('request-logs');
 
 const unique = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
 

@@ -4,11 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { postgresTestSchema } from '../../test/helpers/postgres.ts';
+import { storeBackends } from '../../test/helpers/store-backends.ts';
 import { openDatabase, type Database } from './db.ts';
 import { StoreError, type StoreErrorCode } from './errors.ts';
 import { migrate } from './migrate.ts';
@@ -17,17 +14,7 @@ import { Store, type TenantStore } from './store.ts';
 import { readBool, readTime } from './dialect.ts';
 import { usageRecordFixture } from '../../test/helpers/usage-record.ts';
 
-const postgres = await postgresTestSchema();
-
-const sqliteDir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
-
-const BACKENDS = [
-  { name: 'SQLite', url: 'sqlite::memory:', skip: undefined, cleanup: async () => {} },
-  { name: 'SQLite file', url: `sqlite://${join(sqliteDir, 'store.db')}`, skip: undefined, cleanup: async () => rmSync(sqliteDir, { recursive: true, force: true }) },
-  'skip' in postgres
-    ? { name: 'PostgreSQL', url: '', skip: postgres.skip, cleanup: async () => {} }
-    : { name: 'PostgreSQL', url: postgres.url, skip: undefined, cleanup: postgres.drop },
-];
+const BACKENDS = await storeBackends('store');
 
 const unique = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
 

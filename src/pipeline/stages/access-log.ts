@@ -4,6 +4,7 @@
 
 import type { Logger } from '../../observability/logger.ts';
 import { elapsedMs } from '../../core/elapsed.ts';
+import { overheadMs } from '../../observability/overhead.ts';
 import type { Stage } from '../stages.ts';
 
 export function accessLogStage(logger: Logger): Stage {
@@ -14,7 +15,7 @@ export function accessLogStage(logger: Logger): Stage {
       const identity = ctx.identity;
       const error = ctx.error;
       const usage = ctx.usage;
-      const latency = elapsedMs(ctx.startedAt);
+      const now = performance.now();
       logger.info(
         {
           request_id: ctx.id,
@@ -31,9 +32,9 @@ export function accessLogStage(logger: Logger): Stage {
           status: error?.status ?? 200,
           error_type: error?.type,
           error_code: error?.code ?? undefined,
-          latency_ms: latency,
+          latency_ms: elapsedMs(ctx.startedAt, now),
           ttft_ms: ctx.ttftMs,
-          overhead_ms: Math.max(0, Math.round((latency - ctx.upstreamMs) * 100) / 100),
+          overhead_ms: overheadMs(ctx.startedAt, ctx.upstreamMs, now),
           attempts: ctx.attempts,
           cache: ctx.coalesced ? 'coalesced' : ctx.attempts > 0 ? 'miss' : undefined,
           input_tokens: usage?.prompt_tokens,

@@ -10,6 +10,7 @@ import type { OrgScope, StoreContext } from './scope.ts';
 import type { UsageSummaryQuery } from './usage.ts';
 import { ROLLUP_WIDTHS_MS } from '../../usage/rollups/buckets.ts';
 import { visibleRows } from './visible-rows.ts';
+import type { UsageRecord } from '../../usage/record.ts';
 
 /** Where a page ends: the last row's time and request id. */
 export interface LogPosition {
@@ -40,37 +41,23 @@ export interface LogQuery {
   limit: number;
 }
 
-export interface RequestLog {
-  request_id: string;
-  time: string;
-  org_id: string | null;
-  team_id: string | null;
-  user_id: string | null;
-  key_id: string | null;
+/** The usage record's own fields, as stored. */
+type RecordFields = Pick<
+  UsageRecord,
+  | 'request_id' | 'time' | 'org_id' | 'team_id' | 'user_id' | 'key_id' | 'model' | 'provider' | 'provider_model' | 'status' | 'attempts'
+  | 'input_tokens' | 'output_tokens' | 'cached_tokens' | 'cache_write_tokens' | 'reasoning_tokens' | 'cost_usd' | 'priced'
+  | 'latency_ms' | 'ttft_ms' | 'cache_hit' | 'estimated'
+>;
+
+export interface RequestLog extends RecordFields {
   surface: string;
   /** Null in rows written before the request log existed, like the other detail. */
   operation: string | null;
   stream: boolean | null;
-  model: string;
-  provider: string;
-  provider_model: string;
-  status: number;
-  attempts: number;
   error_type: string | null;
   error_code: string | null;
   error_message: string | null;
   route: RouteDetail | null;
-  input_tokens: number;
-  output_tokens: number;
-  cached_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  cost_usd: number;
-  priced: boolean;
-  latency_ms: number;
-  ttft_ms: number | null;
-  cache_hit: boolean;
-  estimated: boolean;
   client_ip: string | null;
   metadata: Record<string, unknown> | null;
 }
