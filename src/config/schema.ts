@@ -383,6 +383,9 @@ export const configSchema = z
         // SQLite database file, ./.switchboard/usage-journal with PostgreSQL, none with sqlite::memory:. One gateway
         // per directory.
         journal_dir: z.string().min(1).optional(),
+        // Under load, journal writes start at least this far apart: the most a record waits to reach the page cache
+        // (a quiet journal writes at the end of the turn). 0: a write every event-loop turn.
+        journal_write_ms: z.coerce.number<unknown>().int().min(0).max(1000).default(5),
         // Records per database insert, and how long a partial batch waits for more.
         batch_size: z.coerce.number<unknown>().int().positive().max(10_000).default(500),
         flush_ms: durationMs.default(200),

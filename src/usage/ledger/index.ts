@@ -27,6 +27,7 @@ export function createUsageLedger(config: Pick<GatewayConfig, 'storage' | 'usage
   return UsageLedger.open({
     database,
     journalDir: usageJournalDir(config),
+    journalOptions: { writeIntervalMs: config.usage.journal_write_ms },
     batchSize: config.usage.batch_size,
     flushMs: config.usage.flush_ms,
     maxQueued: config.usage.max_queued,

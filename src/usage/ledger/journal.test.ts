@@ -1,4 +1,4 @@
-// The journal on a real directory: lines written per turn, rotation by size and age, deletion of finished segments,
+// The journal on a real directory: lines written per turn and paced under load, rotation by size and age, deletion of finished segments,
 // segments left by an earlier run read back (truncated lines skipped), generations, and the directory lock.
 
 import assert from 'node:assert/strict';
@@ -40,6 +40,22 @@ describe('journal', () => {
     assert.equal(files.length, 1);
     assert.deepEqual(linesOf(dir, files[0]!).map((l) => parseRecord(l)), records);
     assert.equal(journal.stats().uncommitted, 50);
+    await journal.close();
+  });
+
+  test('under load, writes are paced: a line appended soon after a write waits for the next one, writeIntervalMs on', async () => {
+    const dir = freshDir();
+    const journal = Journal.open(dir, { writeIntervalMs: 2_000 });
+    journal.append(usageRecordFixture());
+    await journal.settled();
+    const [file] = segmentFiles(dir);
+    assert.equal(linesOf(dir, file!).length, 1, 'a quiet journal writes at once');
+    journal.append(usageRecordFixture());
+    journal.append(usageRecordFixture());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(linesOf(dir, file!).length, 1, 'the next write waits for the interval');
+    await journal.settled();
+    assert.equal(linesOf(dir, file!).length, 3, 'both lines in one write once it has passed');
     await journal.close();
   });
 

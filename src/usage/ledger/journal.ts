@@ -1,7 +1,9 @@
 // The ledger's write-ahead journal: every usage record is appended to a segment file (one JSON line each) before the
 // database has it, so a crash, a SIGKILL or a database outage loses nothing that reached the page cache. Appends are
-// gathered per event-loop turn and written with one asynchronous write; nothing here touches the disk synchronously
-// except opening the directory at start-up.
+// gathered and written with one asynchronous write: at the end of the turn when the journal has been quiet, and at
+// most one write per writeIntervalMs under load (a write per turn, each a thread-pool round trip, was about a tenth of
+// a request's CPU at 10k requests/s). Nothing here touches the disk synchronously except opening the directory at
+// start-up.
 //
 // Segments rotate by size and age. A segment is deleted once it is sealed, closed and every record in it is known to
 // be in the database. A segment some of whose records are not held in memory (left over from an earlier run, or
@@ -21,6 +23,7 @@ const segmentName = (seq: number) => `segment-${String(seq).padStart(12, '0')}.j
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 const DEFAULT_SEGMENT_MS = 60_000;
+const DEFAULT_WRITE_INTERVAL_MS = 5;
 
 /** One record as the ledger holds it: which segment (and generation of it) it is acknowledged to. */
 export interface JournalEntry {
@@ -71,6 +74,8 @@ export interface JournalOptions {
   segmentBytes?: number;
   /** Rotate a segment this long after its first record. */
   segmentMs?: number;
+  /** Writes start at least this far apart: how long, at most, a record waits for the page cache under load. */
+  writeIntervalMs?: number;
   now?: () => number;
   /** Problems that lose nothing by themselves but need an operator: a failed write or delete, unreadable lines. */
   onError?: (err: Error) => void;
@@ -93,6 +98,7 @@ export class Journal {
   readonly #lock: JournalLock;
   readonly #segmentBytes: number;
   readonly #segmentMs: number;
+  readonly #writeIntervalMs: number;
   readonly #now: () => number;
   readonly #onError: (err: Error) => void;
   /** Oldest first. */
@@ -101,6 +107,8 @@ export class Journal {
   #nextSeq: number;
   #scheduled = false;
   #writing = false;
+  /** performance.now() when the last write began. */
+  #lastWriteAt = -Infinity;
   #idle: (() => void)[] = [];
   #deleting = new Set<Promise<void>>();
   #closed = false;
@@ -114,6 +122,7 @@ export class Journal {
     this.#nextSeq = leftovers.length > 0 ? leftovers[leftovers.length - 1]!.seq + 1 : 1;
     this.#segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.#segmentMs = opts.segmentMs ?? DEFAULT_SEGMENT_MS;
+    this.#writeIntervalMs = opts.writeIntervalMs ?? DEFAULT_WRITE_INTERVAL_MS;
     this.#now = opts.now ?? Date.now;
     this.#onError = opts.onError ?? (() => {});
   }
@@ -255,25 +264,29 @@ export class Journal {
   #schedule(): void {
     if (this.#scheduled || this.#writing) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const drain = () => {
       this.#scheduled = false;
       void this.#drain();
-    });
+    };
+    const wait = this.#lastWriteAt + this.#writeIntervalMs - performance.now();
+    if (wait > 0) setTimeout(drain, wait);
+    else setImmediate(drain);
   }
 
-  /** Writes every segment's pending lines, oldest segment first, and closes sealed ones; loops while appends arrive. */
+  /**
+   * Writes every segment's pending lines, oldest segment first, and closes sealed ones. Appends that arrive meanwhile
+   * are left to the next write, paced by #schedule.
+   */
   async #drain(): Promise<void> {
     this.#writing = true;
+    this.#lastWriteAt = performance.now();
     try {
-      for (;;) {
-        const segment = this.#segments.find((s) => s.lines.length > 0 || (s.sealed && !s.closed));
-        if (!segment) break;
-        await this.#write(segment);
-      }
+      for (const segment of this.#segments.filter((s) => s.lines.length > 0 || (s.sealed && !s.closed))) await this.#write(segment);
     } finally {
       this.#writing = false;
       this.#collect();
-      for (const resolve of this.#idle.splice(0)) resolve();
+      if (this.#segments.some((s) => s.lines.length > 0 || (s.sealed && !s.closed))) this.#schedule();
+      else for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 

@@ -111,7 +111,7 @@ describe('usage ledger', () => {
     const db = new FakeDatabase();
     db.mode = 'fail';
     const dir = freshDir();
-    const ledger = UsageLedger.open({ database: db, journalDir: dir, ...FAST, batchSize: 10, maxQueued: 20, segments: { segmentBytes: 4000 } });
+    const ledger = UsageLedger.open({ database: db, journalDir: dir, ...FAST, batchSize: 10, maxQueued: 20, journalOptions: { segmentBytes: 4000 } });
     const records = writeMany(ledger, 200);
     await eventually(() => db.calls >= 3, 'a few failed attempts');
     assert.ok(ledger.status().queued <= 20, `queued ${ledger.status().queued}`);

@@ -110,12 +110,12 @@ export class UsageLedger implements UsageSink {
   }
 
   /** A ledger over the journal in `journalDir` (taken for this process; its leftover segments are written first). */
-  static open(opts: Omit<LedgerOptions, 'journal'> & { journalDir: string | undefined; segments?: Pick<JournalOptions, 'segmentBytes' | 'segmentMs'> }): UsageLedger {
+  static open(opts: Omit<LedgerOptions, 'journal'> & { journalDir: string | undefined; journalOptions?: Pick<JournalOptions, 'segmentBytes' | 'segmentMs' | 'writeIntervalMs'> }): UsageLedger {
     const logger = opts.logger;
     const journal =
       opts.journalDir === undefined
         ? undefined
-        : Journal.open(opts.journalDir, { ...opts.segments, onError: (err) => logger?.error({ err: err.message }, 'usage journal problem') });
+        : Journal.open(opts.journalDir, { ...opts.journalOptions, onError: (err) => logger?.error({ err: err.message }, 'usage journal problem') });
     const leftover = journal?.stats().segments ?? 0;
     if (leftover > 0) logger?.info({ journal: journal!.dir, segments: leftover }, 'usage ledger: writing the records an earlier run left in the journal');
     return new UsageLedger({ ...opts, journal });
