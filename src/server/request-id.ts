@@ -6,8 +6,16 @@
 
 import { randomUUID } from 'node:crypto';
 
+// Requests arriving in the same millisecond share its hex form (number-to-hex conversion cost more than the UUID).
+let lastMs = -1;
+let lastHex = '';
+
 export function timeOrderedId(now = Date.now()): string {
-  const time = now.toString(16).padStart(12, '0');
+  if (now !== lastMs) {
+    lastMs = now;
+    lastHex = now.toString(16).padStart(12, '0');
+  }
+  const time = lastHex;
   const random = randomUUID();
   // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: the variant bits stay; the version nibble becomes 7.
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
