@@ -1,10 +1,8 @@
 // Turns measurements into the goals check and the printed table.
 
+import { MAX_ADDED_P50_MS, MIN_SHARE_OF_BARE, MIN_TIMES_PORTKEY } from './goals.ts';
 import type { Check, Measurement, Scenario, ScenarioId, TargetName } from './types.ts';
 
-const MIN_SHARE_OF_BARE = 0.8;
-const MIN_TIMES_PORTKEY = 10;
-const MAX_ADDED_P50_MS = 0.5;
 /** Below this share of the requested rate a target was saturated, and its latency includes queueing. */
 const RATE_MET_SHARE = 0.95;
 /** Idle background (the VM agent, a database or two) stays well under this share of the machine. */

@@ -116,25 +116,31 @@ async function main(): Promise<number> {
     await upstream.stop();
   }
 
-  let paired: PairedRun = { records: [], checks: [] };
-  const throughput = scenarios.filter((s) => s.rate === null);
-  if (options.pairRounds > 0 && pairsAmong(options.targets).length > 0) {
-    const upstream = await startUpstream(options.upstreamLatencyMs);
-    log(`paired comparisons: ${options.pairRounds} alternating rounds each, upstream ${options.upstreamLatencyMs} ms`);
-    try {
-      paired = await measurePairs({
-        targets: options.targets,
-        scenarios: throughput,
-        rounds: options.pairRounds,
-        start: (name) => startVerified(name, upstream),
-        measure: (target, scenario) => measure(target, upstream, scenario),
-        log,
-      });
-    } catch (err) {
-      log(`✗ paired comparisons: ${err instanceof Error ? err.message : String(err)}`);
-      failures.push(`paired comparisons: ${firstLine(err)}`);
-    } finally {
-      await upstream.stop();
+  // The paired comparisons, one fake upstream per latency as above.
+  const paired: PairedRun = { records: [], checks: [] };
+  if (options.pairRounds > 0) {
+    for (const latencyMs of latencies) {
+      const group = scenarios.filter((s) => s.upstreamLatencyMs === latencyMs && pairsAmong(options.targets, s).length > 0);
+      if (group.length === 0) continue;
+      const upstream = await startUpstream(latencyMs);
+      log(`paired comparisons: ${options.pairRounds} alternating rounds each, upstream ${latencyMs} ms`);
+      try {
+        const run = await measurePairs({
+          targets: options.targets,
+          scenarios: group,
+          rounds: options.pairRounds,
+          start: (name) => startVerified(name, upstream),
+          measure: (target, scenario) => measure(target, upstream, scenario),
+          log,
+        });
+        paired.records.push(...run.records);
+        paired.checks.push(...run.checks);
+      } catch (err) {
+        log(`✗ paired comparisons: ${err instanceof Error ? err.message : String(err)}`);
+        failures.push(`paired comparisons (upstream ${latencyMs} ms): ${firstLine(err)}`);
+      } finally {
+        await upstream.stop();
+      }
     }
   }
 
