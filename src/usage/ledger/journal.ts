@@ -281,11 +281,11 @@ export class Journal {
     this.#writing = true;
     this.#lastWriteAt = performance.now();
     try {
-      for (const segment of this.#segments.filter((s) => s.lines.length > 0 || (s.sealed && !s.closed))) await this.#write(segment);
+      for (const segment of this.#segments.filter(hasPendingWork)) await this.#write(segment);
     } finally {
       this.#writing = false;
       this.#collect();
-      if (this.#segments.some((s) => s.lines.length > 0 || (s.sealed && !s.closed))) this.#schedule();
+      if (this.#segments.some(hasPendingWork)) this.#schedule();
       else for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
@@ -332,6 +332,9 @@ export class Journal {
     }
   }
 }
+
+/** Lines to write, or sealed and still to close. */
+const hasPendingWork = (s: Segment): boolean => s.lines.length > 0 || (s.sealed && !s.closed);
 
 const str = (v: unknown): v is string => typeof v === 'string';
 const optStr = (v: unknown): v is string | null => v === null || typeof v === 'string';
