@@ -1,9 +1,9 @@
 // Comparisons measured by alternating short runs on the two targets while both are up: the headline goals (the
 // gateway's throughput against the bare passthrough's and Portkey's, and the p50 it adds to the bare passthrough's at a
-// fixed rate) and the cost claims (what routing, logs + metrics, and tracing add to the core gateway). Measured one after the other, minutes apart, the same target drifts by ±15 % on this 2-core
-// machine, which hides (or invents) a cost of a few percent and moved the headline ratio by a tenth between two runs of
-// the same code; alternating the order round by round makes the drift hit both sides alike, and the median of the
-// rounds drops the odd one out.
+// fixed rate) and the cost claims (what routing, logs + metrics, and tracing add to the core gateway). Measured one
+// after the other, minutes apart, the same target drifts by ±15 % on this 2-core machine, which hides (or invents) a
+// cost of a few percent and moved the headline ratio by a tenth between two runs of the same code; alternating the
+// order round by round makes the drift hit both sides alike, and the median of the rounds drops the odd one out.
 
 import { MAX_ADDED_P50_MS, MIN_SHARE_OF_BARE, MIN_TIMES_PORTKEY } from './goals.ts';
 import type { Target } from './targets.ts';
@@ -18,7 +18,6 @@ export interface Pair {
 }
 
 /** Throughput scenarios: measured rps ÷ base rps. */
-
 export const PAIRS: readonly Pair[] = [
   { measured: 'gateway', base: 'bare', label: 'gateway / bare', goal: MIN_SHARE_OF_BARE },
   { measured: 'gateway', base: 'portkey', label: 'gateway / portkey', goal: MIN_TIMES_PORTKEY },
