@@ -27,11 +27,14 @@ export interface LaunchOptions {
   cwd: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** A command node runs under, which must exec it in its own process (valgrind: bench/instructions.ts). */
+  wrap?: readonly string[];
 }
 
-function spawnNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+function spawnNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, wrap: readonly string[] = []): ChildProcess {
   if (stopping) throw new Error('the benchmark is stopping');
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...prefix] = [...wrap, process.execPath];
+  const child = spawn(command!, [...prefix, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
@@ -59,7 +62,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Starts a long-running node process and resolves once it prints its readiness line. */
 export function launch(name: string, options: LaunchOptions): Promise<Service> {
-  const child = spawnNode(options.args, options.cwd, options.env);
+  const child = spawnNode(options.args, options.cwd, options.env, options.wrap);
   const tail = tailOf(child);
   const timeoutMs = options.timeoutMs ?? 30_000;
 

@@ -48,28 +48,32 @@ export async function startUpstream(latencyMs: number): Promise<Upstream> {
   return { pid: service.pid, url: service.ready[1]!, stop: service.stop };
 }
 
-export function startTarget(name: TargetName, upstream: Upstream): Promise<Target> {
+/** `wrap`: a command the target's node process runs under (valgrind, for bench/instructions.ts). */
+export function startTarget(name: TargetName, upstream: Upstream, wrap?: readonly string[]): Promise<Target> {
   switch (name) {
     case 'gateway':
-      return startGateway(upstream, 'virtual-key');
+      return startGateway(upstream, 'virtual-key', wrap);
     case 'gateway-open':
-      return startGateway(upstream, 'open');
+      return startGateway(upstream, 'open', wrap);
     case 'gateway-limits':
-      return startGateway(upstream, 'limits-memory');
+      return startGateway(upstream, 'limits-memory', wrap);
     case 'gateway-limits-redis':
-      return startGateway(upstream, 'limits-redis');
+      return startGateway(upstream, 'limits-redis', wrap);
     case 'gateway-routed':
-      return startGateway(upstream, 'routed');
+      return startGateway(upstream, 'routed', wrap);
     case 'gateway-observed':
-      return startGateway(upstream, 'observed');
+      return startGateway(upstream, 'observed', wrap);
     case 'gateway-traced':
-      return startGateway(upstream, 'traced');
+      return startGateway(upstream, 'traced', wrap);
     case 'bare':
-      return startBare(upstream);
+      return startBare(upstream, wrap);
     case 'portkey':
-      return startPortkey(upstream);
+      return startPortkey(upstream, wrap);
   }
 }
+
+/** Launch options for a target run under `wrap`: under valgrind it starts tens of times slower. */
+const underWrap = (wrap: readonly string[] | undefined) => (wrap ? { wrap, timeoutMs: 300_000 } : {});
 
 /** Fixed: the bench's scratch database and its key are thrown away after each run. */
 const BENCH_MASTER_KEY = 'sk-bench-master-0123456789';
@@ -121,7 +125,7 @@ async function redisScriptCalls(redis: Redis): Promise<number> {
   return calls;
 }
 
-async function startGateway(upstream: Upstream, mode: GatewayMode): Promise<Target> {
+async function startGateway(upstream: Upstream, mode: GatewayMode, wrap?: readonly string[]): Promise<Target> {
   // The gateway runs in a scratch directory so the embedded storage it creates lands there, not in the repo.
   const workDir = await mkdtemp(join(tmpdir(), 'switchboard-bench-'));
   const configPath = join(workDir, 'switchboard.yaml');
@@ -174,6 +178,7 @@ async function startGateway(upstream: Upstream, mode: GatewayMode): Promise<Targ
       ready: new RegExp(`Switchboard listening on (${URL_PATTERN})`),
       cwd: workDir,
       ...(sink ? { env: { ...process.env, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } } : {}),
+      ...underWrap(wrap),
     });
   } catch (err) {
     await sink?.close();
@@ -211,11 +216,12 @@ async function startTraceSink(): Promise<{ url: string; close(): Promise<void> }
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-async function startBare(upstream: Upstream): Promise<Target> {
+async function startBare(upstream: Upstream, wrap?: readonly string[]): Promise<Target> {
   const service = await launch('bare passthrough', {
     args: [...TSX, join(BENCH_DIR, 'bare-passthrough.ts'), '--port', '0', '--upstream', `${upstream.url}/openai/v1`],
     ready: new RegExp(`bare-passthrough listening on (${URL_PATTERN})`),
     cwd: REPO_ROOT,
+    ...underWrap(wrap),
   });
   return {
     name: 'bare',
@@ -227,7 +233,7 @@ async function startBare(upstream: Upstream): Promise<Target> {
   };
 }
 
-async function startPortkey(upstream: Upstream): Promise<Target> {
+async function startPortkey(upstream: Upstream, wrap?: readonly string[]): Promise<Target> {
   // Portkey only takes a fixed --port=N (with 0 it would listen but never tell us where), so we pick a free one.
   const port = await freePort();
   const script = join(dirname(createRequire(import.meta.url).resolve('@portkey-ai/gateway/package.json')), 'build/start-server.js');
@@ -235,6 +241,7 @@ async function startPortkey(upstream: Upstream): Promise<Target> {
     args: [...TSX, '--import', join(BENCH_DIR, 'portkey-shim.ts'), script, `--port=${port}`, '--headless'],
     ready: /Ready for connections/,
     cwd: REPO_ROOT,
+    ...underWrap(wrap),
   });
   return {
     name: 'portkey',
