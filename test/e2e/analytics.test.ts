@@ -5,13 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
 import { adminApi, type Json } from '../helpers/admin-api.ts';
 import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const MASTER = 'sb-analytics-master-0123456789';
 const MODEL = 'openai/gpt-4o-mini';
@@ -73,11 +73,10 @@ describe('analytics (real gateway process)', () => {
     }
 
     // The ledger writes in the background: wait until both organizations' records are rolled up.
-    for (let i = 0; i < 200; i++) {
+    await eventually(async () => {
       const [a, b] = await Promise.all([ok('/analytics', { token: adminA }), ok('/analytics', { token: adminB })]);
-      if (a.total.requests === 6 && b.total.requests === 2) break;
-      await sleep(50);
-    }
+      return a.total.requests === 6 && b.total.requests === 2;
+    }, 'both organizations\' records rolled up', { everyMs: 50 });
   });
 
   after(async () => {

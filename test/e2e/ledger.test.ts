@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { openDatabase } from '../../src/store/db.ts';
@@ -15,6 +14,10 @@ import { LOCK_FILE } from '../../src/usage/ledger/lock.ts';
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
 import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { privatePostgres } from '../helpers/private-postgres.ts';
+import { eventually as poll } from '../helpers/eventually.ts';
+
+/** The database outage makes some waits long. */
+const eventually = (check: () => boolean | Promise<boolean>, what: string) => poll(check, what, { timeoutMs: 30_000, everyMs: 50 });
 
 const N = 20;
 const root = mkdtempSync(join(tmpdir(), 'switchboard-ledger-e2e-'));
@@ -78,16 +81,6 @@ const segments = (journal: string) => (existsSync(journal) ? readdirSync(journal
 const journalText = (journal: string) => segments(journal).map((f) => readFileSync(join(journal, f), 'utf8')).join('');
 const chatCalls = () => fake.received.filter((r) => r.path.endsWith('/chat/completions')).length;
 const journalOwner = (journal: string): number => JSON.parse(readFileSync(join(journal, LOCK_FILE), 'utf8')).pid;
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    // A check may fail while the database is still coming back.
-    if (await Promise.resolve(check()).catch(() => false)) return;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for: ${what}`);
-}
 
 function alive(pid: number): boolean {
   try {

@@ -13,6 +13,7 @@ import { parseCsv } from '../helpers/csv.ts';
 import { adminApi, type Json } from '../helpers/admin-api.ts';
 import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const MASTER = 'sb-logs-master-0123456789';
 const SECRET = 'sk-proj-PLANTEDSECRET0123456789abcdef';
@@ -115,11 +116,10 @@ describe('request logs (real gateway process)', () => {
     ids.green = await chat(greenKey, 'from bravo');
 
     // The ledger writes in the background: wait until every record is in.
-    for (let i = 0; i < 200; i++) {
+    await eventually(async () => {
       const [la, lb] = await Promise.all([ok(`/logs?org_id=${orgA.id}`), ok(`/logs?org_id=${orgB.id}`)]);
-      if (la.data.length === 8 && lb.data.length === 1) break;
-      await sleep(50);
-    }
+      return la.data.length === 8 && lb.data.length === 1;
+    }, 'both organizations\' records in the log', { everyMs: 50 });
   });
 
   after(async () => {

@@ -4,13 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeProviders, type FakeProviders } from '../fake-providers/server.ts';
 import { adminApi, type Json } from '../helpers/admin-api.ts';
 import { startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { startIssuer, type TestIssuer } from '../helpers/oidc-issuer.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const MASTER = 'sb-usage-master-0123456789';
 
@@ -78,11 +78,10 @@ describe('usage and spend reports (real gateway process)', () => {
     for (let i = 0; i < 2; i++) await chat(greenKey, 'openai/gpt-4o-mini');
 
     // The ledger writes in the background: wait until both organizations' records are in.
-    for (let i = 0; i < 200; i++) {
+    await eventually(async () => {
       const [ua, ub] = await Promise.all([ok(`/usage?org_id=${orgA.id}&${period}`), ok(`/usage?org_id=${orgB.id}&${period}`)]);
-      if (ua.total.requests === 8 && ub.total.requests === 2) break;
-      await sleep(50);
-    }
+      return ua.total.requests === 8 && ub.total.requests === 2;
+    }, 'both organizations\' usage recorded', { everyMs: 50 });
   });
 
   after(async () => {

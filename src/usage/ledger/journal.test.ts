@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { usageRecordFixture } from '../../../test/helpers/usage-record.ts';
 import { Journal, parseRecord } from './journal.ts';
 import { JournalLock, JournalLockedError, LOCK_FILE } from './lock.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'switchboard-journal-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -18,15 +19,6 @@ const freshDir = () => join(root, `j${n++}`);
 
 const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
 const linesOf = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean);
-
-/** Waits for deletions, which run after the writes settle. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`timed out waiting for: ${what}`);
-}
 
 describe('journal', () => {
   test('records appended in one turn land as lines of one segment, in order, and round-trip', async () => {

@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { usageRecordFixture } from '../../../test/helpers/usage-record.ts';
 import type { UsageRecord } from '../record.ts';
 import { UsageLedger, type LedgerOptions } from './ledger.ts';
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'switchboard-ledger-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -44,14 +45,6 @@ class FakeDatabase {
 }
 
 const FAST = { flushMs: 5, retryMinMs: 5, retryMaxMs: 20, insertTimeoutMs: 100, closeTimeoutMs: 2000 } satisfies Partial<LedgerOptions>;
-
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`timed out waiting for: ${what}`);
-}
 
 function writeMany(ledger: UsageLedger, count: number): UsageRecord[] {
   const records = Array.from({ length: count }, () => usageRecordFixture());
