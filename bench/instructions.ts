@@ -5,9 +5,10 @@
 // `npm run bench`, it does not replace it.
 //   npm run bench:instructions                       # gateway and bare, non-streaming
 //   npm run bench:instructions -- --stream --only gateway --top 30
+//   npm run bench:instructions -- --only gateway --keep /tmp/cg    # keeps the dumps and perf map for callgrind_annotate
 
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +19,7 @@ import { BENCH_DIR } from './paths.ts';
 import { startTarget, startUpstream, type Target } from './targets.ts';
 import { TARGET_NAMES, type TargetName } from './types.ts';
 
-const USAGE = `npm run bench:instructions -- [--only gateway,bare] [--stream] [--requests 3000] [--warmup 5000] [--top 15]`;
+const USAGE = `npm run bench:instructions -- [--only gateway,bare] [--stream] [--requests 3000] [--warmup 5000] [--top 15] [--keep DIR]`;
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '3000' },
     warmup: { type: 'string', default: '5000' },
     top: { type: 'string', default: '15' },
+    keep: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -47,8 +49,11 @@ interface Count {
   /** Thread 1 is the event loop; the others are V8's helpers, libuv's pool and worker threads (usage inserts). */
   perThread: { thread: number; instructionsPerRequest: number }[];
   total: number;
-  /** The event loop's functions by their own instructions per request, JIT-compiled ones named from node's perf map. */
-  topFunctions: { name: string; instructionsPerRequest: number }[];
+  /**
+   * Each busy thread's functions (the event loop's, and any other's doing a tenth of the work or more) by their own
+   * instructions per request, JIT-compiled ones named from node's perf map.
+   */
+  topFunctions: { thread: number; functions: { name: string; instructionsPerRequest: number }[] }[];
 }
 
 async function drive(target: Target, count: number): Promise<void> {
@@ -157,26 +162,41 @@ async function count(name: TargetName): Promise<Count> {
     execFileSync('callgrind_control', ['--instr=off', String(target.pid)], { stdio: 'ignore' });
     const dumps = (await readdir(dir)).filter((f) => /^callgrind\.\d+\.1-\d+$/.test(f));
     const perThread: Count['perThread'] = [];
-    let eventLoop = '';
+    const threadDumps = new Map<number, string>();
     for (const file of dumps.sort()) {
       const dump = await readFile(join(dir, file), 'utf8');
       const total = Number(/^(?:summary|totals): (\d+)/m.exec(dump)?.[1] ?? 0);
       const thread = Number(file.slice(file.lastIndexOf('-') + 1));
-      if (thread === 1) eventLoop = dump;
+      threadDumps.set(thread, dump);
       if (total > 0) perThread.push({ thread, instructionsPerRequest: Math.round(total / requests) });
     }
-    const costs = selfCosts(eventLoop, await perfMap(target.pid));
-    const topFunctions = [...costs.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([fn, cost]) => ({ name: fn, instructionsPerRequest: Math.round(cost / requests) }));
-    return { target: name, perThread, total: perThread.reduce((sum, t) => sum + t.instructionsPerRequest, 0), topFunctions };
+    const total = perThread.reduce((sum, t) => sum + t.instructionsPerRequest, 0);
+    const jitName = await perfMap(target.pid);
+    const topFunctions = perThread
+      .filter((t) => t.thread === 1 || t.instructionsPerRequest * 10 >= total)
+      .map(({ thread }) => ({
+        thread,
+        functions: [...selfCosts(threadDumps.get(thread)!, jitName).entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, top)
+          .map(([fn, cost]) => ({ name: fn, instructionsPerRequest: Math.round(cost / requests) })),
+      }));
+    return { target: name, perThread, total, topFunctions };
   } finally {
     const pid = target?.pid;
     await target?.stop();
     await upstream.stop();
-    if (pid) await rm(`/tmp/perf-${pid}.map`, { force: true });
-    await rm(dir, { recursive: true, force: true });
+    if (values.keep) {
+      const kept = join(values.keep, name);
+      await mkdir(values.keep, { recursive: true });
+      await rm(kept, { recursive: true, force: true });
+      await rename(dir, kept);
+      if (pid) await rename(`/tmp/perf-${pid}.map`, join(kept, 'perf.map')).catch(() => {});
+      console.log(`callgrind dumps of ${name} kept in ${kept}`);
+    } else {
+      if (pid) await rm(`/tmp/perf-${pid}.map`, { force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -191,8 +211,10 @@ function format(counts: Count[]): string {
   const [first, second] = counts;
   if (first && second && second.total > 0) lines.push('', `${first.target} / ${second.target}: ${(first.total / second.total).toFixed(2)}× in all`);
   for (const c of counts) {
-    lines.push('', `${c.target}, event loop, own instructions per request:`);
-    for (const f of c.topFunctions) lines.push(`  ${String(f.instructionsPerRequest).padStart(8)}  ${f.name.slice(0, 140)}`);
+    for (const t of c.topFunctions) {
+      lines.push('', `${c.target}, ${t.thread === 1 ? 'event loop' : `thread #${t.thread}`}, own instructions per request:`);
+      for (const f of t.functions) lines.push(`  ${String(f.instructionsPerRequest).padStart(8)}  ${f.name.slice(0, 140)}`);
+    }
   }
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@
 import { GatewayError } from '../core/errors.ts';
 import type { ChatChunk } from '../core/types.ts';
 import { transportError, type UpstreamResponse } from '../http/client.ts';
-import { hasKey } from '../providers/openai/stream.ts';
+import { hasKey, hasText } from '../providers/openai/stream.ts';
 import { createSseDecoder } from '../providers/sse.ts';
 import type { StreamDecoder, StreamReader, StreamTranslator } from '../providers/types.ts';
 import type { Target } from '../routing/router.ts';
@@ -19,8 +19,7 @@ import type { RequestContext } from './context.ts';
  */
 export type StreamChunk = ChatChunk | string;
 
-function substantiveChunk(chunk: StreamChunk): boolean {
-  if (typeof chunk === 'string') return true;
+function substantiveChunk(chunk: ChatChunk): boolean {
   if (chunk.usage) return true;
   return chunk.choices.some((c) => c.finish_reason || c.delta.content || c.delta.reasoning_content || c.delta.tool_calls?.length);
 }
@@ -58,27 +57,56 @@ export function canonicalReader(translator: StreamTranslator): StreamReader<Chat
 }
 
 /**
- * Canonical chunks for a consumer that writes OpenAI events: once primed, an OpenAI-format stream is handed on as
- * event text (StreamTranslator.passthrough), parsed only where it carries usage or an error.
+ * Whether an OpenAI event's text may carry more than an opening (a role, an empty content): content, reasoning, tool
+ * calls, a finish reason or usage. Text that is not a JSON object may be anything.
+ */
+function mayBeSubstantive(data: string): boolean {
+  return (
+    data.charCodeAt(0) !== 123 /* { */ ||
+    hasText(data, 'content') ||
+    hasKey(data, 'content', '[') ||
+    hasText(data, 'reasoning_content') ||
+    hasKey(data, 'tool_calls', '[') ||
+    hasKey(data, 'finish_reason', '"') ||
+    hasKey(data, 'usage', '{')
+  );
+}
+
+/** A passed-through event's chunk, or nothing when its text is not JSON (the client got it as it came). */
+function parsedChunk(chunk: StreamChunk): ChatChunk[] {
+  if (typeof chunk !== 'string') return [chunk];
+  try {
+    return [JSON.parse(chunk) as ChatChunk];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Canonical chunks for a consumer that writes OpenAI events: an OpenAI-format stream is handed on as event text
+ * (StreamTranslator.passthrough), parsed only where it carries usage or an error. Until the stream is committed, an
+ * event whose text may carry the answer is parsed in full, so that a provider sending something that is not a chunk
+ * fails over rather than reaching the client; the openings before it (a role, an empty content) go on as text, an
+ * error among them still parsed (parsing two events of every stream was a sixth of a streamed request's JSON work).
  */
 export function openaiTextReader(translator: StreamTranslator): StreamReader<StreamChunk> {
-  let passthrough = false;
+  let primed = false;
   return {
     event: (ev) => {
-      if (!passthrough) return translator.event(ev);
-      const chunk = translator.passthrough!(ev);
+      if (!translator.passthrough || (!primed && mayBeSubstantive(ev.data))) return translator.event(ev);
+      const chunk = translator.passthrough(ev);
       return chunk === null ? [] : [chunk];
     },
     end: () => translator.end(),
     complete: () => translator.complete?.() ?? false,
-    substantive: substantiveChunk,
+    substantive: (chunk) => typeof chunk !== 'string' && substantiveChunk(chunk),
     usage: (chunk) => (typeof chunk === 'string' ? undefined : (chunk.usage ?? undefined)),
     finishReasons,
     primed: () => {
-      passthrough = translator.passthrough !== undefined;
+      primed = true;
     },
     // Passed-through events are parsed only now, in the rare stream that ended without the usage it was asked for.
-    output: (chunks) => generatedText(deltas(chunks.map((chunk) => (typeof chunk === 'string' ? (JSON.parse(chunk) as ChatChunk) : chunk)))),
+    output: (chunks) => generatedText(deltas(chunks.flatMap(parsedChunk))),
   };
 }
 

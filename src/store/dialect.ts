@@ -3,6 +3,7 @@
 // timestamps as text and booleans as 0/1. ISO-8601 UTC text in one fixed format sorts and compares like time.
 
 import type { ColumnDataType } from 'kysely';
+import { isoTime } from '../core/iso-time.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -34,11 +35,19 @@ export function readBool(raw: unknown): boolean {
   return raw === true || raw === 1;
 }
 
-/** Normalises a time to the one stored format; an unparseable time is a caller's mistake. */
+let lastWritten: { value: string; text: string } | undefined;
+
+/**
+ * Normalises a time to the one stored format; an unparseable time is a caller's mistake. The last string is
+ * remembered: a batch of usage records holds runs of the same millisecond.
+ */
 export function writeTime(value: Date | string): string {
-  const date = typeof value === 'string' ? new Date(value) : value;
-  if (Number.isNaN(date.getTime())) throw new RangeError(`not a valid time: ${String(value)}`);
-  return date.toISOString();
+  if (typeof value === 'string' && value === lastWritten?.value) return lastWritten.text;
+  const ms = typeof value === 'string' ? Date.parse(value) : value.getTime();
+  if (Number.isNaN(ms)) throw new RangeError(`not a valid time: ${String(value)}`);
+  const text = isoTime(ms);
+  if (typeof value === 'string') lastWritten = { value, text };
+  return text;
 }
 
 export function readTime(raw: unknown): string {

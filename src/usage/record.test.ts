@@ -66,7 +66,7 @@ function answered(): RequestContext {
 
 test('a record carries who, what, where, the tokens and the cost', () => {
   const ctx = answered();
-  const record = usageRecord(ctx, pricing, new Date('2026-01-02T03:04:05.000Z'), ctx.startedAt + 250);
+  const record = usageRecord(ctx, pricing, Date.parse('2026-01-02T03:04:05.000Z'), ctx.startedAt + 250);
   assert.deepEqual(record, {
     request_id: 'req_1',
     time: '2026-01-02T03:04:05.000Z',

@@ -7,6 +7,7 @@ import type { CapturedPayload } from '../request-logs/capture.ts';
 import { costOf } from './cost.ts';
 import type { Pricing } from './pricing.ts';
 import { elapsedMs } from '../core/elapsed.ts';
+import { isoTime } from '../core/iso-time.ts';
 
 export interface UsageRecord {
   /** Unique per request (RequestContext.recordId): the gateway's request id, or a client's own with a unique suffix. */
@@ -71,8 +72,8 @@ function withoutNul(name: string): string {
   return name.includes('\0') ? name.replaceAll('\0', '') : name;
 }
 
-/** `ctx.target` must be set. `now` and `endedAt` (performance.now()) default to the present. */
-export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Date(), endedAt = performance.now()): UsageRecord {
+/** `ctx.target` must be set. `now` (ms since the epoch) and `endedAt` (performance.now()) default to the present. */
+export function usageRecord(ctx: RequestContext, pricing: Pricing, now = Date.now(), endedAt = performance.now()): UsageRecord {
   const usage = ctx.usage;
   const cost = costOf(ctx, pricing);
   const identity = ctx.identity;
@@ -80,7 +81,7 @@ export function usageRecord(ctx: RequestContext, pricing: Pricing, now = new Dat
   const metadataHeader = ctx.headers?.[METADATA_HEADER];
   return {
     request_id: ctx.recordId,
-    time: now.toISOString(),
+    time: isoTime(now),
     key_id: identity?.key_id ?? null,
     team_id: identity?.team_id ?? null,
     user_id: identity?.user_id ?? null,

@@ -7,7 +7,7 @@ import type { ChatChunk, ChatRequest } from '../../core/types.ts';
 import { PROVIDER_TYPES } from '../registry.ts';
 import type { ProviderConfig, StreamEvent, StreamTranslator } from '../types.ts';
 import { openaiAdapter } from './index.ts';
-import { hasKey } from './stream.ts';
+import { hasKey, hasText } from './stream.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -137,4 +137,15 @@ test('hasKey matches keys only, never text inside a string value', () => {
   assert.equal(hasKey('{"a":"\\"usage\\": {"}', 'usage'), false);
   assert.equal(hasKey('{"a":"usage","usage" :\n {"x":1}}', 'usage', '{'), true);
   assert.equal(hasKey('{"usage":null}', 'usage', '{'), false);
+  assert.equal(hasKey('{"max_usage":{"x":1}}', 'usage'), false, 'a key that only ends in the name');
+  assert.equal(hasKey('{"a":"usage\\"","usage":{}}', 'usage', '{'), true, 'after an escaped quote in a string');
+});
+
+test('hasText matches a key whose value is a string with something in it', () => {
+  assert.equal(hasText('{"delta":{"role":"assistant","content":""}}', 'content'), false);
+  assert.equal(hasText('{"delta":{"content":null}}', 'content'), false);
+  assert.equal(hasText('{"delta":{"content" : "Hi"}}', 'content'), true);
+  assert.equal(hasText('{"delta":{"content":"\\""}}', 'content'), true, 'an escaped quote is something');
+  assert.equal(hasText('{"a":"content\\": \\"x"}', 'content'), false, 'text inside a string');
+  assert.equal(hasText('{"logprobs":{"content":[]},"delta":{"content":"x"}}', 'content'), true, 'a later key of the same name');
 });

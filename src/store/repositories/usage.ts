@@ -106,13 +106,16 @@ export class UsageLedgerRepository {
     await this.#thread?.close();
   }
 
-  /** Writes the records, skipping any whose request_id is already there; returns how many were new. */
-  async insertMany(records: readonly UsageRecord[]): Promise<number> {
+  /**
+   * Writes the records, skipping any whose request_id is already there; returns how many were new. `json`: the same
+   * records as a JSON array, which the SQLite insert thread takes as it is.
+   */
+  async insertMany(records: readonly UsageRecord[], json?: string): Promise<number> {
     const sqlite = this.#ctx.sqlite;
     if (sqlite) {
       if (sqlite.memory) return (this.#inThread ??= sqliteUsageInserter(sqlite))(records);
       // A file database: inserted by a connection on a thread of its own (store/usage-writer/), off the event loop.
-      return (this.#thread ??= new UsageInsertThread(sqlite.name)).insert(records);
+      return (this.#thread ??= new UsageInsertThread(sqlite.name)).insert(records, json);
     }
     const bool = this.#ctx.dialect.bool;
     // Rolled up in the insert's transaction, from the records it returned as new: a replayed record is not counted twice.

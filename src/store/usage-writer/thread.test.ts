@@ -24,8 +24,11 @@ test('the thread inserts into the file the gateway reads, idempotently by reques
   assert.equal(await thread.insert([a!, b!]), 2);
   assert.equal(await thread.insert([a!, b!, c!, c!]), 1);
   assert.equal(await thread.insert([]), 0);
+  const d = usageRecordFixture({ model: 'm-d' });
+  assert.equal(await thread.insert([d], `[${JSON.stringify(d)}\n]`), 1, "a caller's own JSON text of the records (the ledger's journal lines)");
   const rows = await database.db.selectFrom('usage_records').select(['request_id', 'model']).execute();
-  assert.deepEqual(rows.map((r) => r.request_id).sort(), [a!.request_id, b!.request_id, c!.request_id].sort());
+  assert.deepEqual(rows.map((r) => r.request_id).sort(), [a!.request_id, b!.request_id, c!.request_id, d.request_id].sort());
+  assert.equal(rows.find((r) => r.request_id === d.request_id)?.model, 'm-d');
   assert.equal(rows.find((r) => r.request_id === a!.request_id)?.model, 'm-a');
 
   // Inserts already sent finish before the thread ends.
@@ -35,7 +38,7 @@ test('the thread inserts into the file the gateway reads, idempotently by reques
   assert.equal(await pending, 2000);
   await assert.rejects(thread.insert([usageRecordFixture()]), /closed/);
   const { n } = (await database.db.selectFrom('usage_records').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow());
-  assert.equal(Number(n), 2003);
+  assert.equal(Number(n), 2004);
   await database.close();
 });
 

@@ -28,6 +28,8 @@ const DEFAULT_WRITE_INTERVAL_MS = 5;
 /** One record as the ledger holds it: which segment (and generation of it) it is acknowledged to. */
 export interface JournalEntry {
   readonly record: UsageRecord;
+  /** The record as the journal wrote it (JSON and a newline); undefined when the ledger runs without a journal. */
+  readonly line: string | undefined;
   /** Undefined when the ledger runs without a journal. */
   readonly segment: Segment | undefined;
   readonly generation: number;
@@ -156,7 +158,7 @@ export class Journal {
       this.#active = segment;
     }
     const line = `${JSON.stringify(record)}\n`;
-    const entry: JournalEntry = { record, segment, generation: segment.generation, evicted: false };
+    const entry: JournalEntry = { record, line, segment, generation: segment.generation, evicted: false };
     segment.lines.push(line);
     segment.entries.push(entry);
     segment.bytes += line.length;
@@ -211,12 +213,12 @@ export class Journal {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
-      const records: UsageRecord[] = [];
+      const entries: JournalEntry[] = [];
       let corrupt = 0;
       for (const line of text.split('\n')) {
         if (line === '') continue;
         const record = parseRecord(line);
-        if (record) records.push(record);
+        if (record) entries.push({ record, line: `${line}\n`, segment, generation: segment.generation + 1, evicted: false });
         else corrupt++;
       }
       if (corrupt > 0) {
@@ -224,9 +226,9 @@ export class Journal {
         this.#onError(new Error(`usage journal ${segment.path}: skipped ${corrupt} line(s) that are not a usage record (a write cut short by a crash)`));
       }
       segment.generation++;
-      segment.outstanding = records.length;
+      segment.outstanding = entries.length;
       segment.unread = false;
-      return records.map((record) => ({ record, segment, generation: segment.generation, evicted: false }));
+      return entries;
     } finally {
       segment.reading = false;
       this.#collect();

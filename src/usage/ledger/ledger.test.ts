@@ -22,14 +22,20 @@ const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.js
 class FakeDatabase {
   readonly rows = new Map<string, UsageRecord>();
   readonly batches: number[] = [];
+  /** Batches that came with their JSON text too (the journal's lines). */
+  jsonBatches = 0;
   mode: 'ok' | 'fail' | 'hang' = 'ok';
   /** Fails (or hangs) only this many more calls, then works again; Infinity: until mode changes. */
   remaining = Infinity;
   calls = 0;
   readonly hung: (() => void)[] = [];
 
-  async insertMany(records: readonly UsageRecord[]): Promise<number> {
+  async insertMany(records: readonly UsageRecord[], json?: string): Promise<number> {
     this.calls++;
+    if (json !== undefined) {
+      assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(records)), 'the JSON text holds the same records, in order');
+      this.jsonBatches++;
+    }
     let mode = this.mode;
     if (mode !== 'ok' && this.remaining-- <= 0) mode = 'ok';
     if (mode === 'fail') throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
@@ -62,6 +68,7 @@ describe('usage ledger', () => {
     const records = writeMany(ledger, 100);
     await eventually(() => db.rows.size === 100, 'all 100 in the database');
     assert.ok(db.batches.every((b) => b <= 40), `batches ${db.batches}`);
+    assert.equal(db.jsonBatches, db.batches.length, 'every batch also came as the JSON of its journal lines');
     assert.deepEqual([...db.rows.keys()].sort(), ids(records));
     const status = ledger.status();
     assert.deepEqual([status.committed, status.queued, status.failures, status.lost, status.journal_dir], [100, 0, 0, 0, dir]);
@@ -145,6 +152,7 @@ describe('usage ledger', () => {
     const second = UsageLedger.open({ database: db, journalDir: dir, ...FAST });
     await eventually(() => db.rows.size === 25 && second.status().journaled === 0, 'the leftovers replayed');
     assert.deepEqual([...db.rows.keys()].sort(), ids(records));
+    assert.equal(db.jsonBatches, db.batches.length, 'read-back records come with their lines as they are in the file');
     await second.close();
     assert.deepEqual(readdirSync(dir), []);
   });
@@ -167,6 +175,7 @@ describe('usage ledger', () => {
     assert.equal(ledger.status().journal_dir, null);
     db.mode = 'ok';
     await eventually(() => db.rows.size === 5, 'the queued 5 in the database');
+    assert.equal(db.jsonBatches, 0, 'no journal, no lines');
     await ledger.close();
   });
 

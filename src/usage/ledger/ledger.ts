@@ -12,7 +12,11 @@ import { Journal, type JournalEntry, type JournalOptions } from './journal.ts';
 
 /** Where committed records go: store.usage. */
 export interface LedgerDatabase {
-  insertMany(records: readonly UsageRecord[]): Promise<number>;
+  /**
+   * `json`: the same records as a JSON array, made of the journal's lines, for a database that would otherwise turn
+   * them into text itself (the SQLite insert thread: a structured clone of the batch cost more than a JSON.stringify).
+   */
+  insertMany(records: readonly UsageRecord[], json?: string): Promise<number>;
 }
 
 export interface LedgerOptions {
@@ -128,7 +132,7 @@ export class UsageLedger implements UsageSink {
         this.#lost++;
         return;
       }
-      const entry: JournalEntry = this.#journal ? this.#journal.append(record) : { record, segment: undefined, generation: 0, evicted: false };
+      const entry: JournalEntry = this.#journal ? this.#journal.append(record) : { record, line: undefined, segment: undefined, generation: 0, evicted: false };
       if (this.#queued() >= this.#maxQueued) {
         if (this.#journal) this.#journal.evict(entry);
         else this.#lost++;
@@ -250,7 +254,7 @@ export class UsageLedger implements UsageSink {
       }
       const batch = this.#batch;
       try {
-        await this.#insert(batch.map((e) => e.record));
+        await this.#insert(batch);
         this.#batch = undefined;
         this.#committed += batch.length;
         this.#journal?.commit(batch);
@@ -276,8 +280,11 @@ export class UsageLedger implements UsageSink {
     }
   }
 
-  async #insert(records: UsageRecord[]): Promise<void> {
-    const attempt = this.#db.insertMany(records);
+  async #insert(batch: readonly JournalEntry[]): Promise<void> {
+    const attempt = this.#db.insertMany(
+      batch.map((e) => e.record),
+      this.#journal ? `[${batch.map((e) => e.line).join(',')}]` : undefined,
+    );
     // After a timeout the attempt may still fail; that outcome is already counted.
     attempt.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
