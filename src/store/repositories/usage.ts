@@ -101,6 +101,11 @@ export class UsageLedgerRepository {
     this.#ctx = ctx;
   }
 
+  /** A SQLite file's records go to the insert thread as JSON text (see insertMany). */
+  get takesJson(): boolean {
+    return this.#ctx.sqlite !== undefined && !this.#ctx.sqlite.memory;
+  }
+
   /** Stops the insert thread, if one was started; an insert still running on it is let finish. */
   async close(): Promise<void> {
     await this.#thread?.close();

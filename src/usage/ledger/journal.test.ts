@@ -32,7 +32,23 @@ describe('journal', () => {
     assert.equal(files.length, 1);
     assert.deepEqual(linesOf(dir, files[0]!).map((l) => parseRecord(l)), records);
     assert.equal(journal.stats().uncommitted, 50);
+    assert.ok(entries.every((e) => e.line === undefined), 'lines are not kept unless asked');
     await journal.close();
+  });
+
+  test('keepLines: each entry keeps the line as written, also when read back', async () => {
+    const dir = freshDir();
+    const journal = Journal.open(dir, { keepLines: true });
+    const record = usageRecordFixture();
+    const entry = journal.append(record);
+    await journal.close();
+    const [file] = segmentFiles(dir);
+    assert.equal(entry.line, `${linesOf(dir, file!)[0]}\n`);
+    const again = Journal.open(dir, { keepLines: true });
+    const [read] = await again.reload(again.nextUnread()!);
+    assert.equal(read!.line, entry.line);
+    assert.deepEqual(read!.record, record);
+    await again.close();
   });
 
   test('under load, writes are paced: a line appended soon after a write waits for the next one, writeIntervalMs on', async () => {

@@ -28,7 +28,10 @@ const DEFAULT_WRITE_INTERVAL_MS = 5;
 /** One record as the ledger holds it: which segment (and generation of it) it is acknowledged to. */
 export interface JournalEntry {
   readonly record: UsageRecord;
-  /** The record as the journal wrote it (JSON and a newline); undefined when the ledger runs without a journal. */
+  /**
+   * The record as the journal wrote it (JSON and a newline), kept for a database that takes it (JournalOptions
+   * keepLines); else undefined.
+   */
   readonly line: string | undefined;
   /** Undefined when the ledger runs without a journal. */
   readonly segment: Segment | undefined;
@@ -72,6 +75,11 @@ export class Segment {
 }
 
 export interface JournalOptions {
+  /**
+   * Entries keep their line, for a database that inserts the JSON text (the SQLite insert thread). Off, a queued
+   * record costs its object alone, which matters when a long outage fills the queue.
+   */
+  keepLines?: boolean;
   /** Rotate once a segment holds this many bytes. */
   segmentBytes?: number;
   /** Rotate a segment this long after its first record. */
@@ -101,6 +109,7 @@ export class Journal {
   readonly #segmentBytes: number;
   readonly #segmentMs: number;
   readonly #writeIntervalMs: number;
+  readonly #keepLines: boolean;
   readonly #now: () => number;
   readonly #onError: (err: Error) => void;
   /** Oldest first. */
@@ -125,6 +134,7 @@ export class Journal {
     this.#segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.#segmentMs = opts.segmentMs ?? DEFAULT_SEGMENT_MS;
     this.#writeIntervalMs = opts.writeIntervalMs ?? DEFAULT_WRITE_INTERVAL_MS;
+    this.#keepLines = opts.keepLines ?? false;
     this.#now = opts.now ?? Date.now;
     this.#onError = opts.onError ?? (() => {});
   }
@@ -158,7 +168,7 @@ export class Journal {
       this.#active = segment;
     }
     const line = `${JSON.stringify(record)}\n`;
-    const entry: JournalEntry = { record, line, segment, generation: segment.generation, evicted: false };
+    const entry: JournalEntry = { record, line: this.#keepLines ? line : undefined, segment, generation: segment.generation, evicted: false };
     segment.lines.push(line);
     segment.entries.push(entry);
     segment.bytes += line.length;
@@ -218,7 +228,7 @@ export class Journal {
       for (const line of text.split('\n')) {
         if (line === '') continue;
         const record = parseRecord(line);
-        if (record) entries.push({ record, line: `${line}\n`, segment, generation: segment.generation + 1, evicted: false });
+        if (record) entries.push({ record, line: this.#keepLines ? `${line}\n` : undefined, segment, generation: segment.generation + 1, evicted: false });
         else corrupt++;
       }
       if (corrupt > 0) {

@@ -22,8 +22,9 @@ const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.js
 class FakeDatabase {
   readonly rows = new Map<string, UsageRecord>();
   readonly batches: number[] = [];
-  /** Batches that came with their JSON text too (the journal's lines). */
+  /** Batches that came with their JSON text too (the journal's lines), which it asks for unless told not to. */
   jsonBatches = 0;
+  takesJson = true;
   mode: 'ok' | 'fail' | 'hang' = 'ok';
   /** Fails (or hangs) only this many more calls, then works again; Infinity: until mode changes. */
   remaining = Infinity;
@@ -176,6 +177,20 @@ describe('usage ledger', () => {
     db.mode = 'ok';
     await eventually(() => db.rows.size === 5, 'the queued 5 in the database');
     assert.equal(db.jsonBatches, 0, 'no journal, no lines');
+    await ledger.close();
+  });
+
+  test("a database that does not take JSON gets the records alone", async () => {
+    const db = new FakeDatabase();
+    db.takesJson = false;
+    db.mode = 'fail';
+    const ledger = UsageLedger.open({ database: db, journalDir: freshDir(), ...FAST });
+    const records = writeMany(ledger, 30);
+    await eventually(() => db.calls > 0, 'a first (failing) attempt');
+    db.mode = 'ok';
+    await eventually(() => db.rows.size === 30, 'all 30 in the database');
+    assert.equal(db.jsonBatches, 0);
+    assert.deepEqual([...db.rows.keys()].sort(), ids(records));
     await ledger.close();
   });
 

@@ -13,10 +13,11 @@ import { Journal, type JournalEntry, type JournalOptions } from './journal.ts';
 /** Where committed records go: store.usage. */
 export interface LedgerDatabase {
   /**
-   * `json`: the same records as a JSON array, made of the journal's lines, for a database that would otherwise turn
-   * them into text itself (the SQLite insert thread: a structured clone of the batch cost more than a JSON.stringify).
+   * `json`: the same records as a JSON array made of the journal's lines, given when `takesJson` says the database
+   * uses it (the SQLite insert thread: the text costs less to send to it than the records).
    */
   insertMany(records: readonly UsageRecord[], json?: string): Promise<number>;
+  readonly takesJson?: boolean;
 }
 
 export interface LedgerOptions {
@@ -119,7 +120,11 @@ export class UsageLedger implements UsageSink {
     const journal =
       opts.journalDir === undefined
         ? undefined
-        : Journal.open(opts.journalDir, { ...opts.journalOptions, onError: (err) => logger?.error({ err: err.message }, 'usage journal problem') });
+        : Journal.open(opts.journalDir, {
+            ...opts.journalOptions,
+            keepLines: opts.database.takesJson === true,
+            onError: (err) => logger?.error({ err: err.message }, 'usage journal problem'),
+          });
     const leftover = journal?.stats().segments ?? 0;
     if (leftover > 0) logger?.info({ journal: journal!.dir, segments: leftover }, 'usage ledger: writing the records an earlier run left in the journal');
     return new UsageLedger({ ...opts, journal });
@@ -283,7 +288,7 @@ export class UsageLedger implements UsageSink {
   async #insert(batch: readonly JournalEntry[]): Promise<void> {
     const attempt = this.#db.insertMany(
       batch.map((e) => e.record),
-      this.#journal ? `[${batch.map((e) => e.line).join(',')}]` : undefined,
+      this.#journal && this.#db.takesJson ? `[${batch.map((e) => e.line).join(',')}]` : undefined,
     );
     // After a timeout the attempt may still fail; that outcome is already counted.
     attempt.catch(() => {});
