@@ -50,26 +50,9 @@ export async function startUpstream(latencyMs: number): Promise<Upstream> {
 
 /** `wrap`: a command the target's node process runs under (valgrind, for bench/instructions.ts). */
 export function startTarget(name: TargetName, upstream: Upstream, wrap?: readonly string[]): Promise<Target> {
-  switch (name) {
-    case 'gateway':
-      return startGateway(upstream, 'virtual-key', wrap);
-    case 'gateway-open':
-      return startGateway(upstream, 'open', wrap);
-    case 'gateway-limits':
-      return startGateway(upstream, 'limits-memory', wrap);
-    case 'gateway-limits-redis':
-      return startGateway(upstream, 'limits-redis', wrap);
-    case 'gateway-routed':
-      return startGateway(upstream, 'routed', wrap);
-    case 'gateway-observed':
-      return startGateway(upstream, 'observed', wrap);
-    case 'gateway-traced':
-      return startGateway(upstream, 'traced', wrap);
-    case 'bare':
-      return startBare(upstream, wrap);
-    case 'portkey':
-      return startPortkey(upstream, wrap);
-  }
+  if (name === 'bare') return startBare(upstream, wrap);
+  if (name === 'portkey') return startPortkey(upstream, wrap);
+  return startGateway(upstream, MODES.get(name)!, wrap);
 }
 
 /** Launch options for a target run under `wrap`: under valgrind it starts tens of times slower. */
@@ -114,6 +97,9 @@ const NAMES: Record<GatewayMode, TargetName> = {
   observed: 'gateway-observed',
   traced: 'gateway-traced',
 };
+
+/** Each gateway target's mode: NAMES read backwards. */
+const MODES = new Map(Object.entries(NAMES).map(([mode, name]) => [name, mode as GatewayMode]));
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 

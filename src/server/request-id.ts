@@ -5,17 +5,13 @@
 // bits are kept and the first 48 of them replaced by the time.
 
 import { randomUUID } from 'node:crypto';
+import { rememberLast } from '../core/remember-last.ts';
 
 // Requests arriving in the same millisecond share its hex form (number-to-hex conversion cost more than the UUID).
-let lastMs = -1;
-let lastHex = '';
+const hexTime = rememberLast((ms: number): string => ms.toString(16).padStart(12, '0'));
 
 export function timeOrderedId(now = Date.now()): string {
-  if (now !== lastMs) {
-    lastMs = now;
-    lastHex = now.toString(16).padStart(12, '0');
-  }
-  const time = lastHex;
+  const time = hexTime(now);
   const random = randomUUID();
   // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: the variant bits stay; the version nibble becomes 7.
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;

@@ -4,6 +4,7 @@
 
 import type { ColumnDataType } from 'kysely';
 import { isoTime } from '../core/iso-time.ts';
+import { rememberLast } from '../core/remember-last.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -35,19 +36,17 @@ export function readBool(raw: unknown): boolean {
   return raw === true || raw === 1;
 }
 
-let lastWritten: { value: string; text: string } | undefined;
-
-/**
- * Normalises a time to the one stored format; an unparseable time is a caller's mistake. The last string is
- * remembered: a batch of usage records holds runs of the same millisecond.
- */
-export function writeTime(value: Date | string): string {
-  if (typeof value === 'string' && value === lastWritten?.value) return lastWritten.text;
-  const ms = typeof value === 'string' ? Date.parse(value) : value.getTime();
+function storedTime(ms: number, value: Date | string): string {
   if (Number.isNaN(ms)) throw new RangeError(`not a valid time: ${String(value)}`);
-  const text = isoTime(ms);
-  if (typeof value === 'string') lastWritten = { value, text };
-  return text;
+  return isoTime(ms);
+}
+
+/** The last string is remembered: a batch of usage records holds runs of the same millisecond. */
+const writeTimeText = rememberLast((value: string): string => storedTime(Date.parse(value), value));
+
+/** Normalises a time to the one stored format; an unparseable time is a caller's mistake. */
+export function writeTime(value: Date | string): string {
+  return typeof value === 'string' ? writeTimeText(value) : storedTime(value.getTime(), value);
 }
 
 export function readTime(raw: unknown): string {

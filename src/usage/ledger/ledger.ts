@@ -288,7 +288,8 @@ export class UsageLedger implements UsageSink {
   async #insert(batch: readonly JournalEntry[]): Promise<void> {
     const attempt = this.#db.insertMany(
       batch.map((e) => e.record),
-      this.#journal && this.#db.takesJson ? `[${batch.map((e) => e.line).join(',')}]` : undefined,
+      // Lines are kept (JournalOptions.keepLines) only for a database that takes them.
+      batch.every((e) => e.line !== undefined) ? `[${batch.map((e) => e.line).join(',')}]` : undefined,
     );
     // After a timeout the attempt may still fail; that outcome is already counted.
     attempt.catch(() => {});
